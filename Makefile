@@ -1,0 +1,68 @@
+# hybrid-AVIC for KVM on AMD: the series in patches/, and the harness that
+# applies it to Debian's linux-source-5.10, builds it and tests it on an
+# emulated AMD EPYC host. `make help` lists the targets.
+
+SHELL := /bin/sh
+H := harness
+
+.PHONY: help run check deps base tree retree export build kernel selftests \
+	boot test series-check deb clean distclean
+
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## run           fetch, apply, build, boot the emulated AMD host, show hybrid-AVIC
+run: deps build
+	@sh $(H)/run.sh
+
+## check         every test; ends with "N passed, N failed, N skipped"
+check: deps
+	@sh $(H)/check.sh
+
+## deps          install missing Debian packages (apt-get)
+deps:
+	@sh $(H)/deps.sh
+
+## base          fetch and verify the pinned linux-source-5.10 .deb
+base: deps
+	@sh $(H)/fetch-base.sh
+
+## tree          build/linux: pristine base + patches/ (git am)
+tree: base
+	@sh $(H)/tree.sh
+
+## retree        drop build/linux and create it again from patches/
+retree: base
+	rm -rf build/linux
+	@sh $(H)/tree.sh
+
+## export        regenerate patches/ from the commits in build/linux
+export:
+	@sh $(H)/export.sh
+
+## build         the kernel and the KVM selftests of build/linux
+build: tree
+	@sh $(H)/build.sh all
+
+kernel selftests: tree
+	@sh $(H)/build.sh $@
+
+## test          boot the emulated host and run the selftests (AVIC=1 or 0)
+AVIC ?= 1
+test: deps build
+	@sh $(H)/boot.sh $(AVIC) build/run/avic$(AVIC)
+
+## series-check  apply, checkpatch --strict, cover letter, build every prefix
+series-check: deps build
+	@sh $(H)/series-check.sh build/run/series/counts
+
+## deb           installable linux-image .deb with Debian's 5.10 config (real AMD hosts)
+deb: deps tree
+	@sh $(H)/deb.sh
+
+clean:
+	rm -rf build/kernel build/selftests build/run build/series-check build/series-check-obj
+
+## distclean     also drop build/linux (keep your commits: make export first)
+distclean:
+	rm -rf build

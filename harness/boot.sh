@@ -1,0 +1,78 @@
+#!/bin/sh
+# Boot build/linux's kernel on the emulated AMD EPYC host and run the
+# selftests in it.
+#   boot.sh AVIC OUTDIR [demo]   AVIC is 0 or 1; results go to OUTDIR
+# The console (kernel log) goes to OUTDIR/console.log, KTAP to OUTDIR/ktap.log.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+avic=$1 out=$2 mode=${3:-check}
+qemu=${QEMU:-$(sh "$top/harness/qemu.sh" path)}
+cpu=$(sh "$top/harness/qemu.sh" cpu)
+# kvm_amd.avic reads back Y only where the emulated CPU has AVIC.
+want=N
+[ "$avic" = 1 ] && case $cpu in *+avic*) want=Y ;; esac
+boot_timeout=${BOOT_TIMEOUT:-180}
+test_timeout=${TEST_TIMEOUT:-300}
+
+bz=$kobj/arch/x86/boot/bzImage
+[ -f "$bz" ] || die "no kernel at $bz; run 'make build'"
+mkdir -p "$out"
+rm -f "$out"/*.log "$out/watchdog" "$out/counts"
+sh "$top/harness/initramfs.sh" "$out/initramfs.cpio"
+ntests=$(cpio -i --to-stdout --quiet tests/list < "$out/initramfs.cpio" | wc -l)
+total_timeout=$((boot_timeout + (ntests + 1) * test_timeout))
+
+msg "booting $(git -C "$tree" describe --always) on $cpu (kvm_amd.avic=$avic), $ntests tests"
+: > "$out/ktap.log"
+"$qemu" -accel tcg,thread=${TCG_THREAD:-multi} -cpu "$cpu" -smp 4 -m 4G \
+	-kernel "$bz" -initrd "$out/initramfs.cpio" \
+	-append "console=ttyS0 panic=-1 mitigations=off kvm_amd.avic=$avic kvm_amd.nested=1 harness.avic=$want harness.timeout=$test_timeout" \
+	-display none -no-reboot -monitor none \
+	-serial "file:$out/console.log" -serial "file:$out/ktap.log" \
+	>"$out/qemu.log" 2>&1 &
+qpid=$!
+
+# Watchdog: a kernel that does not boot, or a run that outlives every
+# per-test timeout, is killed with a reason.
+(
+	t=0
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 2; t=$((t + 2))
+		if [ $t -ge "$boot_timeout" ] && ! grep -q '^KTAP version' "$out/ktap.log"; then
+			echo "the kernel did not reach the test runner within ${boot_timeout}s" > "$out/watchdog"
+		elif [ $t -ge $total_timeout ]; then
+			echo "the run did not finish within ${total_timeout}s" > "$out/watchdog"
+		else
+			continue
+		fi
+		kill $qpid; break
+	done
+) &
+wpid=$!
+
+st=0
+tail -n +1 -f --pid=$qpid "$out/ktap.log" |
+	awk -f "$top/harness/ktap.awk" -v xfail="$top/tests/expected-failures" \
+		-v label="avic=$avic" -v counts="$out/counts" || st=1
+qrc=0
+wait $qpid || qrc=$?
+kill $wpid 2>/dev/null || true
+
+last_console() {
+	echo "--- last console lines ($out/console.log) ---" >&2
+	tail -n 25 "$out/console.log" >&2
+}
+if [ -s "$out/watchdog" ]; then
+	echo "0 1 0" >> "$out/counts"
+	last_console
+	die "$(cat "$out/watchdog"); QEMU killed"
+fi
+if ! grep -q '^# harness: done' "$out/ktap.log"; then
+	echo "0 1 0" >> "$out/counts"
+	last_console
+	[ -s "$out/qemu.log" ] && cat "$out/qemu.log" >&2
+	die "QEMU exited (status $qrc) before the tests finished"
+fi
+# Splats outside any test (e.g. at shutdown) still fail the run.
+exit $st

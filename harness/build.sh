@@ -1,0 +1,54 @@
+#!/bin/sh
+# Configure and build the kernel of build/linux and its KVM selftests.
+#   build.sh config | kernel | selftests | all
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ -d "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
+export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$build" CCACHE_MAXSIZE=5G
+# Reproducible banners keep ccache hits across trees and rebuilds.
+export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=hybrid-avic \
+       KBUILD_BUILD_HOST=emulated-epyc
+kmake() { make -s -C "$tree" O="$kobj" CC="ccache gcc" -j"$jobs" "$@"; }
+
+config() {
+	frags="$tree/kernel/configs/kvm_guest.config $top/config/hybrid-avic.config $top/config/trim.config"
+	stamp=$(cat $frags | sha256sum | cut -c1-16)-$(git -C "$tree" rev-parse HEAD:arch/x86/Kconfig)
+	[ -f "$kobj/.config" ] && [ "$(cat "$kobj/.config.stamp" 2>/dev/null)" = "$stamp" ] &&
+		return 0
+	msg "configuring the kernel (x86_64_defconfig + config/*.config)"
+	mkdir -p "$kobj"
+	kmake x86_64_defconfig >/dev/null
+	(cd "$kobj" && "$tree/scripts/kconfig/merge_config.sh" -m -O "$kobj" .config $frags >/dev/null)
+	kmake olddefconfig >/dev/null
+	# Every option the series' host needs must have survived olddefconfig.
+	bad=$(grep '^CONFIG_.*=[ym0-9]' "$top/config/hybrid-avic.config" | while read -r l; do
+		grep -qx "$l" "$kobj/.config" || echo "$l"; done)
+	[ -z "$bad" ] || die "config options lost by olddefconfig: $bad"
+	echo "$stamp" > "$kobj/.config.stamp"
+}
+
+kernel() {
+	config
+	need_disk 3000 "$kobj"
+	msg "building the kernel (bzImage, -j$jobs)"
+	kmake bzImage || die "kernel build failed"
+}
+
+selftests() {
+	config
+	msg "building the KVM selftests (static)"
+	kmake headers_install INSTALL_HDR_PATH="$kst/usr" >/dev/null
+	make -s -C "$tree/tools/testing/selftests/kvm" OUTPUT="$kst" CC="ccache gcc" \
+		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$kst/usr/include/" \
+		LDFLAGS="-pthread -no-pie -static" -j"$jobs" ||
+		die "KVM selftests build failed"
+}
+
+case ${1:-all} in
+config) config ;;
+kernel) kernel ;;
+selftests) selftests ;;
+all) kernel; selftests ;;
+*) die "usage: $0 config|kernel|selftests|all" ;;
+esac

@@ -1,0 +1,52 @@
+# Shared settings and helpers for the harness scripts (POSIX sh).
+# Sourced, not run.
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/hybrid-avic
+build=${BUILD:-$top/build}
+
+# The pinned base: Debian's linux-source-5.10 from bullseye-security.
+# Override with BASE_VERSION=... BASE_SHA256=... (see README.md).
+BASE_PKG=linux-source-5.10
+BASE_VERSION=${BASE_VERSION:-5.10.262-1}
+BASE_SHA256=${BASE_SHA256:-4f01148344ca9e5c1c9743ab4a084cf61c437548f803443ccc044602278b52bc}
+BASE_SUITE=bullseye-security
+
+tree=$build/linux            # git work tree: pristine base + series
+kobj=$build/kernel           # kernel build output (O=)
+kst=$build/selftests         # KVM selftests build output
+
+jobs=${JOBS:-$(($(nproc) + 1))}
+
+msg() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Private apt configuration: never touches /etc/apt.
+aptdir=$cache/apt
+apt_opts() {
+	echo "-o Dir::Etc::sourcelist=$aptdir/sources.list -o Dir::Etc::sourceparts=-" \
+	     "-o Dir::State::lists=$aptdir/lists -o Dir::Cache=$aptdir/cache" \
+	     "-o Dir::State::status=/var/lib/dpkg/status -o APT::Sandbox::User=root"
+}
+apt_private_setup() {
+	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+	k=/usr/share/keyrings/debian-archive-keyring.gpg
+	cat > "$aptdir/sources.list.new" <<EOT
+deb [signed-by=$k] http://deb.debian.org/debian-security $BASE_SUITE main
+deb-src [signed-by=$k] http://deb.debian.org/debian bookworm main
+deb-src [signed-by=$k] http://deb.debian.org/debian bookworm-updates main
+deb-src [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main
+EOT
+	mv "$aptdir/sources.list.new" "$aptdir/sources.list"
+	# shellcheck disable=SC2046
+	apt-get -q $(apt_opts) update >"$aptdir/update.log" 2>&1 ||
+		die "apt-get update of the private apt config failed; see $aptdir/update.log"
+}
+
+# Fail early instead of half-way through a build.
+need_disk() { # MiB path
+	mkdir -p "$2"
+	avail=$(df -Pm "$2" | awk 'NR == 2 { print $4 }')
+	[ "$avail" -ge "$1" ] ||
+		die "only ${avail} MiB free under $2; need ${1} MiB (free space or set XDG_CACHE_HOME/BUILD elsewhere)"
+}

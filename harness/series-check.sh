@@ -1,0 +1,99 @@
+#!/bin/sh
+# Check the series in patches/ the way a maintainer would, in a scratch
+# clone of the pristine base (build/series-check), independent of build/linux:
+# it applies, checkpatch --strict is clean, every prefix builds, and the
+# cover letter names every patch. One line per check, then counts.
+#   series-check.sh COUNTS
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+counts=$1
+pass=0 fail=0 skip=0
+result() { # verdict name [note]
+	case $1 in ok) pass=$((pass + 1)) ;; FAIL) fail=$((fail + 1)) ;; *) skip=$((skip + 1)) ;; esac
+	printf '  %-5s series: %s%s\n' "$1" "$2" "${3:+ ($3)}"
+}
+finish() {
+	mkdir -p "$(dirname "$counts")"
+	echo "$pass $fail $skip" > "$counts"
+	echo "series: $pass passed, $fail failed, $skip skipped"
+	exit $((fail > 0))
+}
+
+cover=$top/patches/0000-cover-letter.patch
+set -- $(ls "$top"/patches/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v /0000-cover-letter.patch || true)
+if [ $# -eq 0 ]; then
+	result SKIP apply "patches/ holds no series yet"
+	finish
+fi
+
+sh "$top/harness/fetch-base.sh"
+work=$build/series-check
+obj=$build/series-check-obj
+rm -rf "$work"
+git clone -q -b base "$cache/base-$BASE_VERSION.git" "$work"
+log=$build/series-check.log
+if GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
+	git -C "$work" am -q "$@" >"$log" 2>&1; then
+	result ok apply "$# patches on $BASE_PKG $BASE_VERSION"
+else
+	result FAIL apply "$(grep -m1 -i 'patch failed\|error' "$log")"
+	finish
+fi
+
+# checkpatch: zero errors, warnings and checks, except justified types.
+for p; do
+	name=${p##*/}
+	ignore=$(awk -v p="$name" '$1 == p { printf "%s%s", s, $2; s = "," }' \
+		"$top/tests/checkpatch-exceptions" 2>/dev/null)
+	out=$(cd "$work" && perl scripts/checkpatch.pl --strict --terse --no-summary --show-types \
+		${ignore:+--ignore "$ignore"} "$p" 2>&1) || true
+	if [ -z "$out" ]; then
+		result ok "checkpatch $name"
+	else
+		result FAIL "checkpatch $name" "$(echo "$out" | head -n 1)"
+		echo "$out" | sed 's/^/        /'
+	fi
+done
+
+# The cover letter is filled in and names every patch.
+if [ ! -f "$cover" ]; then
+	result FAIL "cover letter" "patches/0000-cover-letter.patch is missing"
+elif grep -q '\*\*\* \(SUBJECT\|BLURB\) HERE \*\*\*' "$cover"; then
+	result FAIL "cover letter" "still has the format-patch placeholders"
+else
+	missing=
+	for p; do
+		s=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$p")
+		grep -qF "$(echo "$s" | cut -c1-50)" "$cover" || missing="$missing ${p##*/}"
+	done
+	if [ -z "$missing" ]; then
+		result ok "cover letter" "names all $# patches"
+	else
+		result FAIL "cover letter" "does not name:$missing"
+	fi
+fi
+
+# Bisectability: every prefix builds arch/x86/kvm/ and the KVM selftests.
+[ -f "$kobj/.config" ] || sh "$top/harness/build.sh" config
+mkdir -p "$obj"
+cp "$kobj/.config" "$obj/.config"
+export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$build"
+n=$#
+k=0
+for c in $(git -C "$work" rev-list --reverse base..HEAD); do
+	k=$((k + 1))
+	git -C "$work" checkout -q "$c"
+	what="build $k/$n $(git -C "$work" log -1 --format=%s "$c" | cut -c1-50)"
+	if make -s -C "$work" O="$obj" CC="ccache gcc" -j"$jobs" olddefconfig arch/x86/kvm/ \
+		>"$log" 2>&1 &&
+	   make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$obj/st/usr" >>"$log" 2>&1 &&
+	   make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" CC="ccache gcc" \
+		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$obj/st/usr/include/" >>"$log" 2>&1; then
+		result ok "$what"
+	else
+		result FAIL "$what" "see $log"
+		tail -n 15 "$log" | sed 's/^/        /'
+	fi
+done
+finish
