@@ -5,13 +5,13 @@
 SHELL := /bin/sh
 H := harness
 
-.PHONY: help run check deps base tree retree export build kernel selftests \
+.PHONY: help run check deps base tree retree export build kernel selftests emulator \
 	boot test series-check deb clean distclean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
-## run           fetch, apply, build, boot the emulated AMD host, show hybrid-AVIC
+## run           fetch, apply, build, boot the emulated AMD host, show AVIC at work
 run: deps build
 	@sh $(H)/run.sh
 
@@ -44,7 +44,7 @@ export:
 build: tree
 	@sh $(H)/build.sh all
 
-kernel selftests: tree
+kernel selftests emulator: tree
 	@sh $(H)/build.sh $@
 
 ## test          boot the emulated host and run the selftests (AVIC=1 or 0)

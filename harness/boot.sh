@@ -1,12 +1,13 @@
 #!/bin/sh
 # Boot build/linux's kernel on the emulated AMD EPYC host and run the
 # selftests in it.
-#   boot.sh AVIC OUTDIR [demo]   AVIC is 0 or 1; results go to OUTDIR
+#   boot.sh AVIC OUTDIR   AVIC is 0 or 1; results go to OUTDIR
+# QEMU_ARGS adds QEMU options, e.g. "-trace avic_* -D OUTDIR/trace.log".
 # The console (kernel log) goes to OUTDIR/console.log, KTAP to OUTDIR/ktap.log.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-avic=$1 out=$2 mode=${3:-check}
+avic=$1 out=$2
 qemu=${QEMU:-$(sh "$top/harness/qemu.sh" path)}
 cpu=$(sh "$top/harness/qemu.sh" cpu)
 # kvm_amd.avic reads back Y only where the emulated CPU has AVIC.
@@ -30,7 +31,7 @@ msg "booting $(git -C "$tree" describe --always) on $cpu (kvm_amd.avic=$avic), $
 	-append "console=ttyS0 panic=-1 mitigations=off kvm_amd.avic=$avic kvm_amd.nested=1 harness.avic=$want harness.timeout=$test_timeout" \
 	-display none -no-reboot -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/ktap.log" \
-	>"$out/qemu.log" 2>&1 &
+	${QEMU_ARGS:-} >"$out/qemu.log" 2>&1 &
 qpid=$!
 
 # Watchdog: a kernel that does not boot, or a run that outlives every
@@ -61,7 +62,11 @@ kill $wpid 2>/dev/null || true
 
 last_console() {
 	echo "--- last console lines ($out/console.log) ---" >&2
-	tail -n 25 "$out/console.log" >&2
+	tail -n 25 "$out/console.log" >&2 || true
+	if [ -s "$out/qemu.log" ]; then
+		echo "--- QEMU said ---" >&2
+		cat "$out/qemu.log" >&2
+	fi
 }
 if [ -s "$out/watchdog" ]; then
 	echo "0 1 0" >> "$out/counts"
@@ -71,7 +76,6 @@ fi
 if ! grep -q '^# harness: done' "$out/ktap.log"; then
 	echo "0 1 0" >> "$out/counts"
 	last_console
-	[ -s "$out/qemu.log" ] && cat "$out/qemu.log" >&2
 	die "QEMU exited (status $qrc) before the tests finished"
 fi
 # Splats outside any test (e.g. at shutdown) still fail the run.

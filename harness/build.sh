@@ -1,6 +1,7 @@
 #!/bin/sh
-# Configure and build the kernel of build/linux and its KVM selftests.
-#   build.sh config | kernel | selftests | all
+# Configure and build the kernel of build/linux, its KVM selftests and
+# the AVIC tests, and the emulator (QEMU with AVIC).
+#   build.sh config | kernel | selftests | emulator | all
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -43,12 +44,18 @@ selftests() {
 		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$kst/usr/include/" \
 		LDFLAGS="-pthread -no-pie -static" -j"$jobs" ||
 		die "KVM selftests build failed"
+	sh "$top/emulator/tests/build.sh" "$kst/avic" || die "AVIC tests build failed"
+}
+
+emulator() {
+	sh "$top/harness/qemu.sh" path >/dev/null
 }
 
 case ${1:-all} in
 config) config ;;
 kernel) kernel ;;
 selftests) selftests ;;
-all) kernel; selftests ;;
-*) die "usage: $0 config|kernel|selftests|all" ;;
+emulator) emulator ;;
+all) kernel; selftests; emulator ;;
+*) die "usage: $0 config|kernel|selftests|emulator|all" ;;
 esac

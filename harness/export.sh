@@ -33,8 +33,11 @@ n=$(git -C "$tree" rev-list --count base..HEAD)
 if [ "$n" -gt 0 ]; then
 	git -C "$tree" config branch.hybrid-avic.description >/dev/null ||
 		die "no cover letter text: run 'git -C build/linux branch --edit-description'"
-	# The cover letter takes the committer date: pin it to the tip's.
+	# The cover letter takes the committer's name and date: use the tip's
+	# author, so that exporting an unchanged tree changes no byte.
 	GIT_COMMITTER_DATE=$(git -C "$tree" log -1 --format=%aD) \
+	GIT_COMMITTER_NAME=$(git -C "$tree" log -1 --format=%an) \
+	GIT_COMMITTER_EMAIL=$(git -C "$tree" log -1 --format=%ae) \
 	git -C "$tree" -c core.abbrev=12 format-patch -q -o "$out" --zero-commit \
 		--no-signature --cover-letter --cover-from-description=subject \
 		--base=base base..HEAD

@@ -4,37 +4,13 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-deb=$cache/${BASE_PKG}_${BASE_VERSION}_all.deb
 base=$cache/base-$BASE_VERSION.git
-
-check_sum() {
-	echo "$BASE_SHA256  $1" | sha256sum -c --status
-}
 
 if [ -d "$base" ] && git --git-dir="$base" rev-parse -q --verify base >/dev/null; then
 	exit 0
 fi
 need_disk 4000 "$cache"
-
-if [ -f "$deb" ] && ! check_sum "$deb"; then
-	msg "cached $deb is corrupted; fetching it again"
-	rm -f "$deb"
-fi
-if [ ! -f "$deb" ]; then
-	msg "fetching $BASE_PKG $BASE_VERSION ($BASE_SUITE)"
-	apt_private_setup
-	(cd "$cache" && apt-get -q $(apt_opts) download "$BASE_PKG=$BASE_VERSION" \
-		>"$aptdir/download.log" 2>&1) ||
-		die "$BASE_PKG $BASE_VERSION is not served by $BASE_SUITE any more (see $aptdir/download.log).
-Pick a served version with: apt-cache $(apt_opts) policy $BASE_PKG
-then run with BASE_VERSION=<version> BASE_SHA256=<sha256 of its .deb>, and update the pin in harness/lib.sh."
-	check_sum "$deb" || {
-		got=$(sha256sum "$deb" | cut -d' ' -f1)
-		rm -f "$deb"
-		die "sha256 of $BASE_PKG $BASE_VERSION is $got, expected $BASE_SHA256.
-If Debian really rebuilt it, set BASE_SHA256=$got (and update harness/lib.sh)."
-	}
-fi
+deb=$(fetch_deb "$BASE_PKG" "$BASE_VERSION" "$BASE_SHA256")
 
 msg "unpacking $BASE_PKG $BASE_VERSION into a pristine git repository"
 tmp=$base.tmp

@@ -13,10 +13,11 @@ mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" "$sta
 cp /bin/busybox "$stage/bin/"
 cp "$top/harness/guest/init" "$stage/init"
 
-# Every x86_64 selftest that was built, then the generic ones worth running;
+# Every x86_64 selftest that was built, the generic ones worth running and
+# the emulator's AVIC tests;
 # TESTS="a b" (shell patterns) narrows that down.
 : > "$stage/tests/list"
-for t in $(cd "$kst" && ls x86_64/* 2>/dev/null) $(grep -v '^#' "$top/tests/generic-selftests"); do
+for t in $(cd "$kst" && ls x86_64/* avic/* 2>/dev/null) $(grep -v '^#' "$top/tests/generic-selftests"); do
 	[ -x "$kst/$t" ] && [ -f "$kst/$t" ] || continue
 	if [ -n "${TESTS:-}" ]; then
 		keep=

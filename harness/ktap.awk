@@ -47,7 +47,9 @@ BEGIN {
 	fflush()
 	next
 }
+/^KTAP version/ { started = 1 }
 END {
+	if (!started) exit 1
 	printf "%s: %d passed, %d failed, %d skipped (expected failures count as skipped)\n",
 		label, pass, fail, skip
 	if (counts != "") print pass + 0, fail + 0, skip + 0 > counts

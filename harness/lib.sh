@@ -43,6 +43,32 @@ EOT
 		die "apt-get update of the private apt config failed; see $aptdir/update.log"
 }
 
+# fetch_deb PKG VERSION SHA256: download a pinned .deb into the cache
+# through the private apt config, check it, and print its path.
+fetch_deb() {
+	f=$(ls "$cache/${1}_${2}_"*.deb 2>/dev/null | head -n 1)
+	if [ -n "$f" ] && ! echo "$3  $f" | sha256sum -c --status; then
+		msg "cached $f is corrupted; fetching it again"
+		rm -f "$f"; f=
+	fi
+	if [ -z "$f" ]; then
+		msg "fetching $1 $2 ($BASE_SUITE)"
+		apt_private_setup
+		(cd "$cache" && apt-get -q $(apt_opts) download "$1=$2" >"$aptdir/download.log" 2>&1) ||
+			die "$1 $2 is not served by $BASE_SUITE any more (see $aptdir/download.log).
+Pick a served version with: apt-cache $(apt_opts) policy $1
+then run with BASE_VERSION=<version> BASE_SHA256=<sha256 of its .deb> (and update harness/lib.sh)."
+		f=$(ls "$cache/${1}_${2}_"*.deb)
+		echo "$3  $f" | sha256sum -c --status || {
+			got=$(sha256sum "$f" | cut -d' ' -f1)
+			rm -f "$f"
+			die "sha256 of $1 $2 is $got, expected $3.
+If Debian really rebuilt it, pin the new sum (BASE_SHA256=$got, or harness/lib.sh)."
+		}
+	fi
+	echo "$f"
+}
+
 # Fail early instead of half-way through a build.
 need_disk() { # MiB path
 	mkdir -p "$2"

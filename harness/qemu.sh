@@ -1,11 +1,18 @@
 #!/bin/sh
 # Which QEMU emulates the AMD host, and with which CPU model.
 #   qemu.sh path | cpu
+# By default: emulator/'s QEMU, built and cached on first use, with AVIC.
+# QEMU=/path/to/qemu-system-x86_64 and CPU=model,+feat,... override them.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 case ${1:-} in
-path) command -v qemu-system-x86_64 || die "qemu-system-x86_64 is missing; run 'make deps'" ;;
-cpu) echo "${CPU:-EPYC,+svm,+npt}" ;;
+path)
+	if [ -n "${QEMU:-}" ]; then
+		echo "$QEMU"
+	else
+		sh "$top/emulator/build.sh" || die "building the emulator failed"
+	fi ;;
+cpu) echo "${CPU:-EPYC,+svm,+npt,+avic}" ;;
 *) die "usage: $0 path|cpu" ;;
 esac

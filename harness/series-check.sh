@@ -32,6 +32,7 @@ work=$build/series-check
 obj=$build/series-check-obj
 rm -rf "$work"
 git clone -q -b base "$cache/base-$BASE_VERSION.git" "$work"
+git -C "$work" checkout -q -b series
 log=$build/series-check.log
 if GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
 	git -C "$work" am -q "$@" >"$log" 2>&1; then
@@ -51,7 +52,7 @@ for p; do
 	if [ -z "$out" ]; then
 		result ok "checkpatch $name"
 	else
-		result FAIL "checkpatch $name" "$(echo "$out" | head -n 1)"
+		result FAIL "checkpatch $name" "$(echo "$out" | wc -l) report(s):"
 		echo "$out" | sed 's/^/        /'
 	fi
 done
