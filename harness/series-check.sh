@@ -30,8 +30,16 @@ fi
 sh "$top/harness/fetch-base.sh"
 work=$build/series-check
 obj=$build/series-check-obj
-rm -rf "$work"
-git clone -q -b base "$cache/base-$BASE_VERSION.git" "$work"
+# Reuse the scratch clone so that only files the series touches change,
+# and the prefix builds below stay incremental.
+if ! git -C "$work" rev-parse -q --verify base >/dev/null 2>&1; then
+	rm -rf "$work"
+	git clone -q -b base "$cache/base-$BASE_VERSION.git" "$work"
+fi
+git -C "$work" am --abort >/dev/null 2>&1 || true
+git -C "$work" checkout -q -f base
+git -C "$work" clean -q -fdx
+git -C "$work" branch -q -D series >/dev/null 2>&1 || true
 git -C "$work" checkout -q -b series
 log=$build/series-check.log
 if GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
