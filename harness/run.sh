@@ -14,7 +14,7 @@ TESTS=${TESTS:-"avic/* x86_64/svm_vmcall_test kvm_create_max_vcpus"} \
 
 echo
 echo "The emulated host's kernel on KVM and AVIC ($out/console.log):"
-grep -i -E 'kvm|svm|avic' "$out/console.log" | grep -v 'harness: begin' | head -n 10 | sed 's/^/  /'
+grep -i -E 'kvm|svm|avic' "$out/console.log" | grep -v -E 'harness: begin|ommand line|Linux version' | head -n 10 | sed 's/^/  /'
 echo "$(sed -n 's/^# kvm_amd/kvm_amd/p' "$out/ktap.log")"
 echo
 echo "AVIC events of the emulated CPUs (QEMU trace points, $out/avic-trace.log):"
