@@ -122,6 +122,23 @@ static void msi(int dest, int vec)
 	if (ioctl(vm, KVM_SIGNAL_MSI, &m) < 0) { perror("msi"); failed = 1; }
 }
 
+/* A statistic of this VM from KVM's debugfs; ~0 if it cannot be read. */
+static unsigned long vm_stat(const char *name)
+{
+	char path[128];
+	unsigned long val = ~0ul;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s", getpid(), vm, name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lu", &val) != 1)
+			val = ~0ul;
+		fclose(f);
+	}
+	return val;
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 50;
@@ -233,6 +250,15 @@ int main(int argc, char **argv)
 		if (wait_count(CNTP(1, 0x42), before + i + 1, 10, "IPI to halted vcpu1")) break;
 	}
 	CHECK(*CNTP(1, 0x42) == before + n / 5 + 1, "IPI 0->1 to halted vCPU 1 (target not running): %u", *CNTP(1, 0x42) - before);
+
+	/*
+	 * Software delivery injects through EVENTINJ and counts each one in
+	 * irq_injections, at least 6 * n of them for the checks above; with
+	 * AVIC active, KVM injects next to none (3 seen: TODO find which).
+	 * This is what proves AVIC did the work.
+	 */
+	unsigned long inj = vm_stat("irq_injections");
+	CHECK(inj < (unsigned long)n, "AVIC delivered the interrupts: irq_injections %ld, under %d", (long)inj, n);
 
 	printf(failed ? "avictest: FAILED\n" : "avictest: PASSED\n");
 	return failed;
