@@ -15,8 +15,9 @@ if [ -d "$tree/.git" ]; then
 	if sh "$top/harness/export.sh" --compare; then
 		exit 0
 	fi
-	die "build/linux has commits or edits that patches/ does not have.
-Keep them with 'make export', or drop them with 'make retree'."
+	die "build/linux and patches/ differ.
+If you changed build/linux, keep that with 'make export'.
+If patches/ changed (git pull, checkout), 'make retree' rebuilds build/linux from it."
 fi
 
 need_disk 6000 "$build"
