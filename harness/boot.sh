@@ -14,7 +14,7 @@ cpu=$(sh "$top/harness/qemu.sh" cpu)
 want=N
 [ "$avic" = 1 ] && case $cpu in *+avic*) want=Y ;; esac
 boot_timeout=${BOOT_TIMEOUT:-180}
-test_timeout=${TEST_TIMEOUT:-300}
+test_timeout=${TEST_TIMEOUT:-600}
 
 bz=$kobj/arch/x86/boot/bzImage
 [ -f "$bz" ] || die "no kernel at $bz; run 'make build'"
