@@ -57,13 +57,14 @@ fetch_deb() {
 		(cd "$cache" && apt-get -q $(apt_opts) download "$1=$2" >"$aptdir/download.log" 2>&1) ||
 			die "$1 $2 is not served by $BASE_SUITE any more (see $aptdir/download.log).
 Pick a served version with: apt-cache $(apt_opts) policy $1
-then run with BASE_VERSION=<version> BASE_SHA256=<sha256 of its .deb> (and update harness/lib.sh)."
+then pin that version and its .deb's sha256 (BASE_VERSION/BASE_SHA256 in harness/lib.sh,
+CONFIG_SHA256 in harness/deb.sh; both can be overridden from the environment)."
 		f=$(ls "$cache/${1}_${2}_"*.deb)
 		echo "$3  $f" | sha256sum -c --status || {
 			got=$(sha256sum "$f" | cut -d' ' -f1)
 			rm -f "$f"
 			die "sha256 of $1 $2 is $got, expected $3.
-If Debian really rebuilt it, pin the new sum (BASE_SHA256=$got, or harness/lib.sh)."
+If Debian really rebuilt it, pin the new sum (BASE_SHA256 or CONFIG_SHA256)."
 		}
 	fi
 	echo "$f"
