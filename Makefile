@@ -5,8 +5,8 @@
 SHELL := /bin/sh
 H := harness
 
-.PHONY: help run check deps base tree retree export build kernel selftests emulator \
-	boot test series-check deb clean distclean
+.PHONY: help run check check-full deps base tree retree export build kernel selftests emulator \
+	boot test series-check check-base cross-check deb clean distclean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -18,6 +18,10 @@ run: deps build
 ## check         every test; ends with "N passed, N failed, N skipped"
 check: deps
 	@sh $(H)/check.sh
+
+## check-full    make check, then the 6.12 cross-check (long: not in CI)
+check-full: deps
+	@sh $(H)/check.sh full
 
 ## deps          install missing Debian packages (apt-get)
 deps:
@@ -56,12 +60,21 @@ test: deps build
 series-check: deps build
 	@sh $(H)/series-check.sh build/run/series/counts
 
+## check-base    the series' new selftests must fail on the base (build/base-check)
+check-base: deps
+	@sh $(H)/check-base.sh build/run/base/counts
+
+## cross-check   Debian's 6.12 KVM must pass its own xapic selftests on the emulated host
+cross-check: deps
+	@sh $(H)/cross-check.sh build/run/cross/counts
+
 ## deb           installable linux-image .deb with Debian's 5.10 config (real AMD hosts)
 deb: deps tree
 	@sh $(H)/deb.sh
 
 clean:
-	rm -rf build/kernel build/selftests build/run build/series-check build/series-check-obj
+	rm -rf build/kernel build/selftests build/run build/series-check build/series-check-obj build/base-check \
+		build/cross-6.12/kernel build/cross-6.12/selftests
 
 ## distclean     also drop build/linux (keep your commits: make export first)
 distclean:

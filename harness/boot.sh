@@ -3,6 +3,8 @@
 # selftests in it.
 #   boot.sh AVIC OUTDIR   AVIC is 0 or 1; results go to OUTDIR
 # QEMU_ARGS adds QEMU options, e.g. "-trace avic_* -D OUTDIR/trace.log".
+# NESTED sets kvm_amd.nested (default 1); XFAIL names the expected-failures
+# file (default tests/expected-failures); KERNEL_ARGS adds to the command line.
 # The console (kernel log) goes to OUTDIR/console.log, KTAP to OUTDIR/ktap.log.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -24,11 +26,14 @@ sh "$top/harness/initramfs.sh" "$out/initramfs.cpio"
 ntests=$(cpio -i --to-stdout --quiet tests/list < "$out/initramfs.cpio" | wc -l)
 total_timeout=$((boot_timeout + (ntests + 1) * test_timeout))
 
-msg "booting $(git -C "$tree" describe --always) on $cpu (kvm_amd.avic=$avic), $ntests tests"
+# A tree without git (the 6.12 cross-check) is named by its kernel release.
+what=$([ -e "$tree/.git" ] && git -C "$tree" describe --always ||
+	cat "$kobj/include/config/kernel.release" 2>/dev/null || echo "$tree")
+msg "booting $what on $cpu (kvm_amd.avic=$avic nested=${NESTED:-1}), $ntests tests"
 : > "$out/ktap.log"
 "$qemu" -accel tcg,thread=${TCG_THREAD:-multi} -cpu "$cpu" -smp 4 -m 4G \
 	-kernel "$bz" -initrd "$out/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 mitigations=off kvm_amd.avic=$avic kvm_amd.nested=1 harness.avic=$want harness.timeout=$test_timeout" \
+	-append "console=ttyS0 panic=-1 mitigations=off kvm_amd.avic=$avic kvm_amd.nested=${NESTED:-1} harness.avic=$want harness.timeout=$test_timeout ${KERNEL_ARGS:-}" \
 	-display none -no-reboot -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/ktap.log" \
 	${QEMU_ARGS:-} >"$out/qemu.log" 2>&1 &
@@ -54,8 +59,8 @@ wpid=$!
 
 st=0
 tail -n +1 -f --pid=$qpid "$out/ktap.log" |
-	awk -f "$top/harness/ktap.awk" -v xfail="$top/tests/expected-failures" \
-		-v label="avic=$avic" -v counts="$out/counts" || st=1
+	awk -f "$top/harness/ktap.awk" -v xfail="${XFAIL:-$top/tests/expected-failures}" \
+		-v label="${LABEL:-avic=$avic}" -v counts="$out/counts" || st=1
 qrc=0
 wait $qpid || qrc=$?
 kill $wpid 2>/dev/null || true

@@ -1,10 +1,14 @@
 #!/bin/sh
 # make check: build, run the selftests on the emulated host with AVIC on
-# and off, check the series. Ends with "N passed, N failed, N skipped".
+# and off (and the AVIC tests with nested off), check the series, and show
+# that the new tests fail on the base. Ends with "N passed, N failed, N skipped".
+#   check.sh [full]   full (make check-full) adds the 6.12 cross-check
 set -u
 . "$(dirname "$0")/lib.sh"
 
 start=$(date +%s)
+what="make check"
+[ "${1:-}" = full ] && what="make check-full"
 runs=$build/run
 mkdir -p "$runs"
 
@@ -29,16 +33,25 @@ part build sh -c "sh '$top/harness/tree.sh' && sh '$top/harness/build.sh' all &&
 if [ "$(cat "$runs/build/counts")" = "0 0 0" ]; then
 	# The emulated host keeps about one core busy: run the two boots and
 	# the series checks side by side; their lines carry their names.
-	msg "selftests on the emulated host with kvm_amd.avic=1 and =0, series checks"
+	msg "selftests on the emulated host (avic=1, avic=0, avic=1 nested=0), series checks, base check"
 	part avic1 sh "$top/harness/boot.sh" 1 "$runs/avic1" &
 	part avic0 sh "$top/harness/boot.sh" 0 "$runs/avic0" &
+	part nested0 env NESTED=0 LABEL=nested=0 TESTS='x86_64/avic_*' \
+		sh "$top/harness/boot.sh" 1 "$runs/nested0" &
 	part series sh "$top/harness/series-check.sh" "$runs/series/counts" &
+	part base sh "$top/harness/check-base.sh" "$runs/base/counts" &
 	wait
-	parts="$parts avic1 avic0 series"
+	parts="$parts avic1 avic0 nested0 series base"
+fi
+if [ "${1:-}" = full ]; then
+	# Independent of the series: it runs even when the build failed.
+	msg "cross-check: 6.12's own xapic selftests on the emulated host (avic=1)"
+	part cross sh "$top/harness/cross-check.sh" "$runs/cross/counts"
+	parts="$parts cross"
 fi
 
 elapsed=$(($(date +%s) - start))
-for p in $parts; do cat "$runs/$p/counts"; done | awk -v t="$elapsed" '
+for p in $parts; do cat "$runs/$p/counts"; done | awk -v t="$elapsed" -v what="$what" '
 	{ p += $1; f += $2; s += $3 }
-	END { printf "make check took %dm%02ds\n%d passed, %d failed, %d skipped\n",
-	      t / 60, t % 60, p, f, s; exit f > 0 }'
+	END { printf "%s took %dm%02ds\n%d passed, %d failed, %d skipped\n",
+	      what, t / 60, t % 60, p, f, s; exit f > 0 }'

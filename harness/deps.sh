@@ -5,6 +5,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 pkgs="git make gcc libc6-dev bc bison flex libelf-dev libssl-dev perl python3
+python-is-python3 python3-ply python3-git
 cpio xz-utils dpkg-dev ccache busybox-static qemu-system-x86
 debian-archive-keyring ca-certificates $*"
 missing=

@@ -33,6 +33,7 @@ apt_private_setup() {
 	k=/usr/share/keyrings/debian-archive-keyring.gpg
 	cat > "$aptdir/sources.list.new" <<EOT
 deb [signed-by=$k] http://deb.debian.org/debian-security $BASE_SUITE main
+deb [signed-by=$k] http://deb.debian.org/debian bookworm-backports main
 deb-src [signed-by=$k] http://deb.debian.org/debian bookworm main
 deb-src [signed-by=$k] http://deb.debian.org/debian bookworm-updates main
 deb-src [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main
@@ -43,28 +44,31 @@ EOT
 		die "apt-get update of the private apt config failed; see $aptdir/update.log"
 }
 
-# fetch_deb PKG VERSION SHA256: download a pinned .deb into the cache
-# through the private apt config, check it, and print its path.
+# fetch_deb PKG VERSION SHA256 [SUITE]: download a pinned .deb into the
+# cache through the private apt config, check it, and print its path.
+# SUITE (default $BASE_SUITE) only names where it comes from in messages.
 fetch_deb() {
+	suite=${4:-$BASE_SUITE}
 	f=$(ls "$cache/${1}_${2}_"*.deb 2>/dev/null | head -n 1)
 	if [ -n "$f" ] && ! echo "$3  $f" | sha256sum -c --status; then
 		msg "cached $f is corrupted; fetching it again"
 		rm -f "$f"; f=
 	fi
 	if [ -z "$f" ]; then
-		msg "fetching $1 $2 ($BASE_SUITE)"
+		msg "fetching $1 $2 ($suite)"
 		apt_private_setup
 		(cd "$cache" && apt-get -q $(apt_opts) download "$1=$2" >"$aptdir/download.log" 2>&1) ||
-			die "$1 $2 is not served by $BASE_SUITE any more (see $aptdir/download.log).
+			die "$1 $2 is not served by $suite any more (see $aptdir/download.log).
 Pick a served version with: apt-cache $(apt_opts) policy $1
 then pin that version and its .deb's sha256 (BASE_VERSION/BASE_SHA256 in harness/lib.sh,
-CONFIG_SHA256 in harness/deb.sh; both can be overridden from the environment)."
+CONFIG_SHA256 in harness/deb.sh, CROSS_VERSION/CROSS_SHA256 in harness/cross-check.sh;
+all can be overridden from the environment)."
 		f=$(ls "$cache/${1}_${2}_"*.deb)
 		echo "$3  $f" | sha256sum -c --status || {
 			got=$(sha256sum "$f" | cut -d' ' -f1)
 			rm -f "$f"
 			die "sha256 of $1 $2 is $got, expected $3.
-If Debian really rebuilt it, pin the new sum (BASE_SHA256 or CONFIG_SHA256)."
+If Debian really rebuilt it, pin the new sum (BASE_SHA256, CONFIG_SHA256 or CROSS_SHA256)."
 		}
 	fi
 	echo "$f"

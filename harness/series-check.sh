@@ -51,11 +51,13 @@ else
 fi
 
 # checkpatch: zero errors, warnings and checks, except justified types.
+# Its SPDX check runs "python" with python3-ply and python3-git: Debian's
+# python3, not one that a version manager may put first in PATH.
 for p; do
 	name=${p##*/}
 	ignore=$(awk -v p="$name" '$1 == p { printf "%s%s", s, $2; s = "," }' \
 		"$top/tests/checkpatch-exceptions" 2>/dev/null)
-	out=$(cd "$work" && perl scripts/checkpatch.pl --strict --terse --no-summary --show-types \
+	out=$(cd "$work" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --terse --no-summary --show-types \
 		${ignore:+--ignore "$ignore"} "$p" 2>&1) || true
 	if [ -z "$out" ]; then
 		result ok "checkpatch $name"
