@@ -6,10 +6,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 [ -d "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
-export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$build" CCACHE_MAXSIZE=5G
-# Reproducible banners keep ccache hits across trees and rebuilds.
-export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=hybrid-avic \
-       KBUILD_BUILD_HOST=emulated-epyc
+kbuild_env "$build"
 kmake() { make -s -C "$tree" O="$kobj" CC="ccache gcc" -j"$jobs" "$@"; }
 
 config() {

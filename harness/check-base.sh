@@ -25,14 +25,7 @@ for p in "$@"; do
 done
 
 sh "$top/harness/fetch-base.sh"
-if ! git -C "$bb/linux" rev-parse -q --verify base >/dev/null 2>&1; then
-	rm -rf "$bb/linux"
-	git clone -q -b base "$cache/base-$BASE_VERSION.git" "$bb/linux"
-fi
-git -C "$bb/linux" am --abort >/dev/null 2>&1 || true
-git -C "$bb/linux" checkout -q -f base
-git -C "$bb/linux" branch -q -D prefix >/dev/null 2>&1 || true
-git -C "$bb/linux" checkout -q -b prefix
+scratch_tree "$bb/linux" prefix
 msg "base-check: applying $(echo $prefix | wc -w) patches, up to $(basename "$last")"
 GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
 	git -C "$bb/linux" am -q $prefix || die "the series' prefix does not apply to the base"

@@ -36,9 +36,7 @@ if [ "$(cat "$tree/.cross-stamp" 2>/dev/null)" != "$CROSS_VERSION" ]; then
 	echo "$CROSS_VERSION" > "$tree/.cross-stamp"
 fi
 
-export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$xb" CCACHE_MAXSIZE=5G
-export KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=hybrid-avic \
-       KBUILD_BUILD_HOST=emulated-epyc
+kbuild_env "$xb"
 kmake() { make -s -C "$tree" O="$kobj" CC="ccache gcc" -j"$jobs" "$@"; }
 
 # 2. The same configuration as the series' host (harness/build.sh). Some

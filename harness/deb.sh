@@ -15,7 +15,7 @@ mkdir -p "$obj"
 dpkg-deb --fsys-tarfile "$cfg" | tar -xO ./usr/src/linux-config-5.10/config.amd64_none_amd64.xz |
 	xz -d > "$obj/.config"
 (cd "$obj" && "$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" .config "$top/config/deb.config" >/dev/null)
-export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$build"
+kbuild_env "$build"
 make -s -C "$tree" O="$obj" olddefconfig
 msg "building linux-image .deb packages in $build (make bindeb-pkg, -j$jobs)"
 make -s -C "$tree" O="$obj" CC="ccache gcc" -j"$jobs" LOCALVERSION=-hybrid-avic \

@@ -81,3 +81,25 @@ need_disk() { # MiB path
 	[ "$avail" -ge "$1" ] ||
 		die "only ${avail} MiB free under $2; need ${1} MiB (free space or set XDG_CACHE_HOME/BUILD elsewhere)"
 }
+
+# kbuild_env BASEDIR: ccache for kernel builds under BASEDIR, and
+# reproducible banners, which keep ccache hits across trees and rebuilds.
+kbuild_env() {
+	export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$1" CCACHE_MAXSIZE=5G \
+	       KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=hybrid-avic \
+	       KBUILD_BUILD_HOST=emulated-epyc
+}
+
+# scratch_tree DIR BRANCH: DIR is a clone of the pristine base, on a new
+# BRANCH at base. The clone is reused, so that builds stay incremental.
+scratch_tree() {
+	if ! git -C "$1" rev-parse -q --verify base >/dev/null 2>&1; then
+		rm -rf "$1"
+		git clone -q -b base "$cache/base-$BASE_VERSION.git" "$1"
+	fi
+	git -C "$1" am --abort >/dev/null 2>&1 || true
+	git -C "$1" checkout -q -f base
+	git -C "$1" clean -q -fdx
+	git -C "$1" branch -q -D "$2" >/dev/null 2>&1 || true
+	git -C "$1" checkout -q -b "$2"
+}

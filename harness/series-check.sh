@@ -30,17 +30,7 @@ fi
 sh "$top/harness/fetch-base.sh"
 work=$build/series-check
 obj=$build/series-check-obj
-# Reuse the scratch clone so that only files the series touches change,
-# and the prefix builds below stay incremental.
-if ! git -C "$work" rev-parse -q --verify base >/dev/null 2>&1; then
-	rm -rf "$work"
-	git clone -q -b base "$cache/base-$BASE_VERSION.git" "$work"
-fi
-git -C "$work" am --abort >/dev/null 2>&1 || true
-git -C "$work" checkout -q -f base
-git -C "$work" clean -q -fdx
-git -C "$work" branch -q -D series >/dev/null 2>&1 || true
-git -C "$work" checkout -q -b series
+scratch_tree "$work" series
 log=$build/series-check.log
 if GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
 	git -C "$work" am -q "$@" >"$log" 2>&1; then
@@ -89,7 +79,7 @@ fi
 [ -f "$kobj/.config" ] || sh "$top/harness/build.sh" config
 mkdir -p "$obj"
 cp "$kobj/.config" "$obj/.config"
-export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$build"
+kbuild_env "$build"
 n=$#
 k=0
 for c in $(git -C "$work" rev-list --reverse base..HEAD); do
