@@ -5,7 +5,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-[ -d "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
+[ -e "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
 kbuild_env "$build"
 kmake() { make -s -C "$tree" O="$kobj" CC="ccache gcc" -j"$jobs" "$@"; }
 

@@ -8,7 +8,7 @@ CONFIG_PKG=linux-config-5.10
 CONFIG_SHA256=${CONFIG_SHA256:-97970e74277b18ba9524b2809a6f873a9777169ad9593980fd6fe861acef23cc}
 obj=$build/deb
 
-[ -d "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
+[ -e "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
 need_disk 15000 "$build"
 cfg=$(fetch_deb "$CONFIG_PKG" "$BASE_VERSION" "$CONFIG_SHA256")
 mkdir -p "$obj"

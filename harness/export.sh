@@ -23,7 +23,7 @@ if [ "${1:-}" = --description ]; then
 	exit 0
 fi
 
-[ -d "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
+[ -e "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
 git -C "$tree" diff --quiet HEAD ||
 	die "build/linux has uncommitted changes; commit them first"
 
