@@ -56,7 +56,7 @@ AVIC ?= 1
 test: deps build
 	@sh $(H)/boot.sh $(AVIC) build/run/avic$(AVIC)
 
-## series-check  apply, checkpatch --strict, cover letter, build every prefix
+## series-check  apply, checkpatch --strict, cover letter, build every prefix, KVM as modules
 series-check: deps build
 	@sh $(H)/series-check.sh build/run/series/counts
 
@@ -74,7 +74,7 @@ deb: deps tree
 	@sh $(H)/deb.sh
 
 clean:
-	rm -rf build/kernel build/selftests build/run build/series-check build/series-check-obj build/base-check \
+	rm -rf build/kernel build/selftests build/run build/series-check build/series-check-obj build/series-check-mod build/base-check \
 		build/cross-6.12/kernel build/cross-6.12/selftests
 
 ## distclean     also drop build/linux (keep your commits: make export first)

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Check the series in patches/ the way a maintainer would, in a scratch
 # clone of the pristine base (build/series-check), independent of build/linux:
-# it applies, checkpatch --strict is clean, every prefix builds, and the
-# cover letter names every patch. One line per check, then counts.
+# it applies, checkpatch --strict is clean, every prefix builds, the whole
+# series builds KVM as modules, and the cover letter names every patch. One line per check, then counts.
 #   series-check.sh COUNTS
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -97,4 +97,17 @@ for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 		tail -n 15 "$log" | sed 's/^/        /'
 	fi
 done
+
+# As distributions build it: with KVM and KVM_AMD as modules, modpost
+# finds what built-in KVM hides, such as a symbol kvm.ko does not export.
+mod=$build/series-check-mod
+if KCONFIG_ALLCONFIG="$top/config/modules.config" \
+	make -s -C "$work" O="$mod" allnoconfig >"$log" 2>&1 &&
+   grep -q '^CONFIG_KVM_AMD=m' "$mod/.config" &&
+   make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" >>"$log" 2>&1; then
+	result ok "build as modules" "kvm.ko, kvm-amd.ko, modpost"
+else
+	result FAIL "build as modules" "see $log"
+	grep -m 5 'ERROR\|error' "$log" | sed 's/^/        /'
+fi
 finish
