@@ -2,7 +2,8 @@
 # Check the series in patches/ the way a maintainer would, in a scratch
 # clone of the pristine base (build/series-check), independent of build/linux:
 # it applies, checkpatch --strict is clean, every prefix builds, the whole
-# series builds KVM as modules, and the cover letter names every patch. One line per check, then counts.
+# series builds KVM as modules, and the cover letter names every patch.
+# One line per check, then counts.
 #   series-check.sh COUNTS
 set -eu
 . "$(dirname "$0")/lib.sh"
