@@ -19,7 +19,7 @@ run: deps build
 check: deps
 	@sh $(H)/check.sh
 
-## check-full    make check, then the 6.12 cross-check (long: not in CI)
+## check-full    make check with the slow selftests, then the 6.12 cross-check (not in CI)
 check-full: deps
 	@sh $(H)/check.sh full
 

@@ -2,13 +2,14 @@
 # make check: build, run the selftests on the emulated host with AVIC on
 # and off (and the AVIC tests with nested off), check the series, and show
 # that the new tests fail on the base. Ends with "N passed, N failed, N skipped".
-#   check.sh [full]   full (make check-full) adds the 6.12 cross-check
+#   check.sh [full]   full (make check-full) adds the slow generic selftests
+#                     (FULL=1, see tests/generic-selftests) and the 6.12 cross-check
 set -u
 . "$(dirname "$0")/lib.sh"
 
 start=$(date +%s)
 what="make check"
-[ "${1:-}" = full ] && what="make check-full"
+[ "${1:-}" = full ] && what="make check-full" && export FULL=1
 runs=$build/run
 mkdir -p "$runs"
 

@@ -13,11 +13,17 @@ mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" "$sta
 cp /bin/busybox "$stage/bin/"
 cp "$top/harness/guest/init" "$stage/init"
 
-# Every x86_64 selftest that was built, the generic ones worth running and
-# the emulator's AVIC tests;
+# Every x86_64 selftest that was built, the generic ones worth running
+# (with their arguments; those marked "full:" only with FULL=1, as in
+# make check-full) and the emulator's AVIC tests;
 # TESTS="a b" (shell patterns) narrows that down.
 : > "$stage/tests/list"
-for t in $(cd "$kst" && ls x86_64/* avic/* 2>/dev/null) $(grep -v '^#' "$top/tests/generic-selftests"); do
+{ (cd "$kst" && ls x86_64/* avic/* 2>/dev/null); grep -v '^#' "$top/tests/generic-selftests"; } |
+while read -r t args; do
+	if [ "$t" = full: ]; then
+		[ "${FULL:-0}" = 1 ] || continue
+		set -- $args; t=$1; shift; args=$*
+	fi
 	[ -x "$kst/$t" ] && [ -f "$kst/$t" ] || continue
 	if [ -n "${TESTS:-}" ]; then
 		keep=
@@ -28,7 +34,7 @@ for t in $(cd "$kst" && ls x86_64/* avic/* 2>/dev/null) $(grep -v '^#' "$top/tes
 	fi
 	mkdir -p "$stage/tests/$(dirname "$t")"
 	cp "$kst/$t" "$stage/tests/$t"
-	echo "$t" >> "$stage/tests/list"
+	echo "$t${args:+ $args}" >> "$stage/tests/list"
 done
 [ -s "$stage/tests/list" ] || die "no selftests in $kst${TESTS:+ match TESTS='$TESTS'}; run 'make build'"
 (cd "$stage" && find . | cpio -o -H newc --quiet) > "$1"

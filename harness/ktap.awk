@@ -1,6 +1,7 @@
 # Turn the emulated host's KTAP stream into one line per test and a verdict.
 # The kernel log ("# kmsg:" lines) is part of it: a splat during a test
-# fails that test, expected failure or not.
+# fails that test, expected failure or not. A test's run time, when the
+# guest reports it, ends its line.
 #   awk -f ktap.awk -v xfail=FILE -v label=NAME -v counts=FILE KTAP
 BEGIN {
 	# Reports of lockdep, KASAN, UBSAN, RCU and the hung task and lockup
@@ -19,6 +20,7 @@ BEGIN {
 }
 { sub(/\r$/, "") }	# the serial port ends lines with CR LF
 /^# RUN / { cur = $3; next }
+/^# harness: time / { secs[cur] = $4; next }
 /^# kmsg: / {
 	line = substr($0, 9)
 	if (line ~ bad && !(cur in splat)) splat[cur] = line
@@ -46,7 +48,8 @@ BEGIN {
 	if (verdict == "ok") pass++
 	else if (verdict == "FAIL") { fail++; failed = failed " " name }
 	else skip++
-	printf "  %-5s %s: %s%s\n", verdict, label, name, note == "" ? "" : " (" note ")"
+	printf "  %-5s %s: %s%s%s\n", verdict, label, name, note == "" ? "" : " (" note ")",
+		name in secs ? " [" secs[name] "]" : ""
 	fflush()
 	next
 }

@@ -77,24 +77,48 @@ else
 fi
 
 # Bisectability: every prefix builds arch/x86/kvm/ and the KVM selftests.
+# A prefix rebuilds what its commit can change: the kernel unless the
+# commit only touches tools/, Documentation/ or MAINTAINERS, the selftests
+# if it touches tools/ or a uapi header; the rest is as the previous
+# prefix left it. The selftests' Makefile does not track headers, so a
+# commit that changes one rebuilds them all.
 [ -f "$kobj/.config" ] || sh "$top/harness/build.sh" config
 mkdir -p "$obj"
 cp "$kobj/.config" "$obj/.config"
 kbuild_env "$build"
+build_kernel() {
+	make -s -C "$work" O="$obj" CC="ccache gcc" -j"$jobs" olddefconfig arch/x86/kvm/
+}
+build_selftests() {
+	make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$obj/st/usr" &&
+	make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" CC="ccache gcc" \
+		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$obj/st/usr/include/"
+}
+touches() { # grep options: does commit $c touch such a path (the first always does)
+	[ "$k" = 1 ] || git -C "$work" diff-tree --no-commit-id --name-only -r "$c" | grep -q "$@"
+}
 n=$#
 k=0
+kernel=ok selftests=ok
 for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 	k=$((k + 1))
 	git -C "$work" checkout -q "$c"
 	what="build $k/$n $(git -C "$work" log -1 --format=%s "$c" | cut -c1-50)"
-	if make -s -C "$work" O="$obj" CC="ccache gcc" -j"$jobs" olddefconfig arch/x86/kvm/ \
-		>"$log" 2>&1 &&
-	   make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$obj/st/usr" >>"$log" 2>&1 &&
-	   make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" CC="ccache gcc" \
-		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$obj/st/usr/include/" >>"$log" 2>&1; then
-		result ok "$what"
+	: >"$log"
+	built=
+	if touches -v '^\(tools/\|Documentation/\|MAINTAINERS$\)'; then
+		built=kernel
+		build_kernel >>"$log" 2>&1 && kernel=ok || kernel=FAIL
+	fi
+	if touches -e '^tools/' -e '/uapi/'; then
+		built="${built:+$built, }selftests"
+		touches '^tools/.*\.h$' && rm -rf "$obj/st/lib" "$obj/st/libkvm.a" "$obj/st/x86_64"
+		build_selftests >>"$log" 2>&1 && selftests=ok || selftests=FAIL
+	fi
+	if [ $kernel = ok ] && [ $selftests = ok ]; then
+		result ok "$what" "${built:-nothing to rebuild}"
 	else
-		result FAIL "$what" "see $log"
+		result FAIL "$what" "kernel $kernel, selftests $selftests; see $log"
 		tail -n 15 "$log" | sed 's/^/        /'
 	fi
 done
