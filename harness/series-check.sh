@@ -99,27 +99,29 @@ touches() { # grep options: does commit $c touch such a path (the first always d
 }
 n=$#
 k=0
-kernel=ok selftests=ok
+kernel=ok selftests=ok   # the verdict of the last build of each, at prefix $kat, $sat
 for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 	k=$((k + 1))
 	git -C "$work" checkout -q "$c"
 	what="build $k/$n $(git -C "$work" log -1 --format=%s "$c" | cut -c1-50)"
 	: >"$log"
-	built=
+	built= new=   # new: a build of this prefix failed
 	if touches -v '^\(tools/\|Documentation/\|MAINTAINERS$\)'; then
-		built=kernel
-		build_kernel >>"$log" 2>&1 && kernel=ok || kernel=FAIL
+		built=kernel kat=$k
+		build_kernel >>"$log" 2>&1 && kernel=ok || kernel=FAIL new=1
 	fi
 	if touches -e '^tools/' -e '/uapi/'; then
-		built="${built:+$built, }selftests"
+		built="${built:+$built, }selftests" sat=$k
 		touches '^tools/.*\.h$' && rm -rf "$obj/st/lib" "$obj/st/libkvm.a" "$obj/st/x86_64"
-		build_selftests >>"$log" 2>&1 && selftests=ok || selftests=FAIL
+		build_selftests >>"$log" 2>&1 && selftests=ok || selftests=FAIL new=1
 	fi
 	if [ $kernel = ok ] && [ $selftests = ok ]; then
 		result ok "$what" "${built:-nothing to rebuild}"
-	else
+	elif [ -n "$new" ]; then
 		result FAIL "$what" "kernel $kernel, selftests $selftests; see $log"
 		tail -n 15 "$log" | sed 's/^/        /'
+	else
+		result FAIL "$what" "kernel $kernel (build $kat), selftests $selftests (build $sat)"
 	fi
 done
 
