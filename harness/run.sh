@@ -23,7 +23,7 @@ echo "Hybrid AVIC, as the selftests saw it ($out/ktap.log):"
 tr -d '\r' < "$out/ktap.log" | awk '
 	/^# RUN .*avic_/ { t = $3; print "  " t ":"; next }
 	/^(not )?ok / { t = "" }
-	t != "" && /^# / && !/^# kmsg:/ { print "    " substr($0, 3) }'
+	t != "" && /^# / && !/^# (kmsg|harness):/ { print "    " substr($0, 3) }'
 echo
 echo "KVM's AVIC tracepoints in the emulated host (kvm_inj_virq counts software injections):"
 sed -n 's/^# trace: \(.*\)/  \1/p' "$out/ktap.log" | tr -d '\r' | grep -v 'kvm tracepoints recorded'
