@@ -3,6 +3,7 @@
 #   initramfs.sh OUT.cpio
 set -eu
 . "$(dirname "$0")/lib.sh"
+out=$1
 
 [ -x /bin/busybox ] || die "busybox-static is missing; run 'make deps'"
 dpkg -s busybox-static >/dev/null 2>&1 ||
@@ -18,11 +19,13 @@ cp "$top/harness/guest/init" "$stage/init"
 # make check-full) and the emulator's AVIC tests;
 # TESTS="a b" (shell patterns) narrows that down.
 : > "$stage/tests/list"
-{ (cd "$kst" && ls x86_64/* avic/* 2>/dev/null); grep -v '^#' "$top/tests/generic-selftests"; } |
+{ (cd "$kst" && ls x86_64/* avic/* 2>/dev/null || true); grep -v '^#' "$top/tests/generic-selftests"; } |
 while read -r t args; do
 	if [ "$t" = full: ]; then
 		[ "${FULL:-0}" = 1 ] || continue
-		set -- $args; t=$1; shift; args=$*
+		t=${args%% *}
+		args=${args#"$t"}
+		args=${args# }
 	fi
 	[ -x "$kst/$t" ] && [ -f "$kst/$t" ] || continue
 	if [ -n "${TESTS:-}" ]; then
@@ -37,4 +40,4 @@ while read -r t args; do
 	echo "$t${args:+ $args}" >> "$stage/tests/list"
 done
 [ -s "$stage/tests/list" ] || die "no selftests in $kst${TESTS:+ match TESTS='$TESTS'}; run 'make build'"
-(cd "$stage" && find . | cpio -o -H newc --quiet) > "$1"
+(cd "$stage" && find . | cpio -o -H newc --quiet) > "$out"

@@ -32,7 +32,9 @@ sh "$top/harness/fetch-base.sh"
 work=$build/series-check
 obj=$build/series-check-obj
 scratch_tree "$work" series
-log=$build/series-check.log
+logs=$build/series-check-logs   # one log per step, kept until the next run
+rm -rf "$logs"; mkdir -p "$logs"
+log=$logs/apply.log
 if GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
 	git -C "$work" am -q "$@" >"$log" 2>&1; then
 	result ok apply "$# patches on $BASE_PKG $BASE_VERSION"
@@ -78,10 +80,11 @@ fi
 
 # Bisectability: every prefix builds arch/x86/kvm/ and the KVM selftests.
 # A prefix rebuilds what its commit can change: the kernel unless the
-# commit only touches tools/, Documentation/ or MAINTAINERS, the selftests
-# if it touches tools/ or a uapi header; the rest is as the previous
-# prefix left it. The selftests' Makefile does not track headers, so a
-# commit that changes one rebuilds them all.
+# commit only touches tools/testing/, Documentation/ or MAINTAINERS; the
+# selftests if it touches tools/, a uapi header or the kbuild files that
+# headers_install and their Makefile use. The rest keeps the previous
+# prefix's verdict. The selftests' Makefile tracks no headers and archives
+# with "ar r", so anything but new or changed .c files rebuilds them all.
 [ -f "$kobj/.config" ] || sh "$top/harness/build.sh" config
 mkdir -p "$obj"
 cp "$kobj/.config" "$obj/.config"
@@ -91,11 +94,22 @@ build_kernel() {
 }
 build_selftests() {
 	make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$obj/st/usr" &&
-	make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" CC="ccache gcc" \
+	make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" \
+		CC="ccache gcc -Wno-deprecated-declarations" \
 		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$obj/st/usr/include/"
 }
+changes() { # [diff-tree option]: what commit $c changes, one path a line
+	git -C "$work" diff-tree --no-commit-id -r ${1:---name-only} "$c"
+}
 touches() { # grep options: does commit $c touch such a path (the first always does)
-	[ "$k" = 1 ] || git -C "$work" diff-tree --no-commit-id --name-only -r "$c" | grep -q "$@"
+	[ "$k" = 1 ] || changes | grep -q "$@"
+}
+state() { # part verdict prefix: "kernel ok", or "kernel FAIL (build 2)" if inherited
+	printf '%s %s' "$1" "$2"
+	[ "$3" = "$k" ] || printf ' (build %s)' "$3"
+}
+fail_note() { # part log: the end of a failed build's log
+	tail -n 15 "$2" | sed "s|^|        $1: |"
 }
 n=$#
 k=0
@@ -104,30 +118,35 @@ for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 	k=$((k + 1))
 	git -C "$work" checkout -q "$c"
 	what="build $k/$n $(git -C "$work" log -1 --format=%s "$c" | cut -c1-50)"
-	: >"$log"
 	built= new=   # new: a build of this prefix failed
-	if touches -v '^\(tools/\|Documentation/\|MAINTAINERS$\)'; then
+	if touches -v '^\(tools/testing/\|Documentation/\|MAINTAINERS$\)'; then
 		built=kernel kat=$k
-		build_kernel >>"$log" 2>&1 && kernel=ok || kernel=FAIL new=1
+		build_kernel >"$logs/$k-kernel.log" 2>&1 && kernel=ok || kernel=FAIL new=1
 	fi
-	if touches -e '^tools/' -e '/uapi/'; then
+	if touches -e '^tools/' -e '/uapi/' -e '^scripts/' -e '^Makefile$' -e '^arch/x86/entry/syscalls/'; then
 		built="${built:+$built, }selftests" sat=$k
-		touches '^tools/.*\.h$' && rm -rf "$obj/st/lib" "$obj/st/libkvm.a" "$obj/st/x86_64"
-		build_selftests >>"$log" 2>&1 && selftests=ok || selftests=FAIL new=1
+		if [ $k = 1 ] || changes --name-status | grep -qv '^[AM]	.*\.c$'; then
+			rm -rf "$obj/st/lib" "$obj/st/libkvm.a" "$obj/st/x86_64"
+		fi
+		build_selftests >"$logs/$k-selftests.log" 2>&1 && selftests=ok || selftests=FAIL new=1
 	fi
 	if [ $kernel = ok ] && [ $selftests = ok ]; then
 		result ok "$what" "${built:-nothing to rebuild}"
-	elif [ -n "$new" ]; then
-		result FAIL "$what" "kernel $kernel, selftests $selftests; see $log"
-		tail -n 15 "$log" | sed 's/^/        /'
 	else
-		result FAIL "$what" "kernel $kernel (build $kat), selftests $selftests (build $sat)"
+		result FAIL "$what" "$(state kernel $kernel $kat), $(state selftests $selftests $sat)${new:+; logs in $logs/$k-*.log}"
+		if [ "$kat" = $k ] && [ $kernel = FAIL ]; then
+			fail_note kernel "$logs/$k-kernel.log"
+		fi
+		if [ "$sat" = $k ] && [ $selftests = FAIL ]; then
+			fail_note selftests "$logs/$k-selftests.log"
+		fi
 	fi
 done
 
 # As distributions build it: with KVM and KVM_AMD as modules, modpost
 # finds what built-in KVM hides, such as a symbol kvm.ko does not export.
 mod=$build/series-check-mod
+log=$logs/modules.log
 if KCONFIG_ALLCONFIG="$top/config/modules.config" \
 	make -s -C "$work" O="$mod" allnoconfig >"$log" 2>&1 &&
    grep -q '^CONFIG_KVM_AMD=m' "$mod/.config" &&
