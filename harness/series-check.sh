@@ -104,7 +104,7 @@ changes() { # [diff-tree option]: what commit $c changes, one path a line
 touches() { # grep options: does commit $c touch such a path (the first always does)
 	[ "$k" = 1 ] || changes | grep -q "$@"
 }
-state() { # part verdict prefix: "kernel ok", or "kernel FAIL (build 2)" if inherited
+state() { # part verdict k: "kernel ok", or "kernel FAIL (build 2)" if built before
 	printf '%s %s' "$1" "$2"
 	[ "$3" = "$k" ] || printf ' (build %s)' "$3"
 }
