@@ -37,10 +37,7 @@ selftests() {
 	config
 	msg "building the KVM selftests (static)"
 	kmake headers_install INSTALL_HDR_PATH="$kst/usr" >/dev/null
-	# 5.10's steal_time calls pthread_yield(), which Debian 12's glibc
-	# deprecates: not this series' warning to show on every build.
-	make -s -C "$tree/tools/testing/selftests/kvm" OUTPUT="$kst" \
-		CC="ccache gcc -Wno-deprecated-declarations" \
+	make -s -C "$tree/tools/testing/selftests/kvm" OUTPUT="$kst" CC="$selftests_cc" \
 		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$kst/usr/include/" \
 		LDFLAGS="-pthread -no-pie -static" -j"$jobs" ||
 		die "KVM selftests build failed"

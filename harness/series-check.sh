@@ -94,8 +94,7 @@ build_kernel() {
 }
 build_selftests() {
 	make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$obj/st/usr" &&
-	make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" \
-		CC="ccache gcc -Wno-deprecated-declarations" \
+	make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" CC="$selftests_cc" \
 		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$obj/st/usr/include/"
 }
 changes() { # [diff-tree option]: what commit $c changes, one path a line
