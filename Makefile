@@ -70,7 +70,7 @@ cross-check: deps
 
 ## deb           installable linux-image .deb with Debian's 5.10 config (real AMD hosts)
 deb: deps tree
-	@sh $(H)/deps.sh rsync kmod
+	@sh $(H)/deps.sh kmod
 	@sh $(H)/deb.sh
 
 clean:

@@ -4,7 +4,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-pkgs="git make gcc libc6-dev bc bison flex libelf-dev libssl-dev perl python3
+# rsync: the kernel's headers_install, which the selftests build runs.
+pkgs="git make gcc libc6-dev bc bison flex libelf-dev libssl-dev perl python3 rsync
 python-is-python3 python3-ply python3-git
 cpio xz-utils dpkg-dev ccache busybox-static qemu-system-x86
 debian-archive-keyring ca-certificates $*"
