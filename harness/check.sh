@@ -1,11 +1,20 @@
 #!/bin/sh
-# make check: build, run the selftests on the emulated host with AVIC on
-# and off (and the AVIC tests with nested off), check the series, and show
-# that the new tests fail on the base. Ends with "N passed, N failed, N skipped".
+# make check: build, run every selftest on the emulated host with AVIC
+# able to stay active (avic=1 nested=0), with nested SVM (avic=1 nested=1)
+# and without AVIC (avic=0), check the series, and show that the new
+# tests fail on the base. Ends with "N passed, N failed, N skipped".
 #   check.sh [full]   full (make check-full) adds the slow generic selftests
-#                     (FULL=1, see tests/generic-selftests) and the 6.12 cross-check
+#                     (FULL=1, see tests/generic-selftests), the 6.12 cross-check
+#                     and check-fixes
 set -u
 . "$(dirname "$0")/lib.sh"
+
+# Everything, always: narrowed or retimed runs are make test's job.
+for v in TESTS FULL XFAIL TEST_TIMEOUT NESTED LABEL KERNEL_ARGS QEMU_ARGS QEMU CPU; do
+	eval "set=\${$v+x}"
+	[ -z "$set" ] || die "make check runs every test as configured; $v is set.
+Unset it, or use 'make test $v=...' for a narrowed run."
+done
 
 start=$(date +%s)
 what="make check"
@@ -20,39 +29,58 @@ part() { # name command...
 	"$@" || true
 	[ -f "$runs/$name/counts" ] || {
 		echo "  FAIL  $name: aborted (see the error above)"
-		mkdir -p "$runs/$name"; echo "0 1 0" > "$runs/$name/counts"
+		mkdir -p "$runs/$name"; echo "0 1 0 0 0" > "$runs/$name/counts"
 	}
 }
 
-msg "the harness' own test"
+msg "the harness' own tests"
 part harness sh "$top/harness/selftest.sh" "$runs/harness/counts"
 
 msg "build (tree, kernel, selftests, emulator)"
-parts="harness build"
+boots= series=build cross=
 part build sh -c "sh '$top/harness/tree.sh' && sh '$top/harness/build.sh' all &&
-	mkdir -p '$runs/build' && echo '0 0 0' > '$runs/build/counts'"
-if [ "$(cat "$runs/build/counts")" = "0 0 0" ]; then
-	# The emulated host keeps about one core busy: run the two boots and
-	# the series checks side by side; their lines carry their names.
-	msg "selftests on the emulated host (avic=1, avic=0, avic=1 nested=0), series checks, base check"
-	part avic1 sh "$top/harness/boot.sh" 1 "$runs/avic1" &
+	mkdir -p '$runs/build' && echo '0 0 0 0 0' > '$runs/build/counts'"
+if [ "$(cat "$runs/build/counts")" = "0 0 0 0 0" ]; then
+	# The emulated host keeps about one core busy: run the boots and the
+	# series checks side by side; their lines carry their names.
+	msg "selftests on the emulated host (avic=1 nested=0, avic=1 nested=1, avic=0), series checks, base check"
+	part avic1 env NESTED=0 LABEL=avic=1 sh "$top/harness/boot.sh" 1 "$runs/avic1" &
+	part nested1 env NESTED=1 LABEL=avic=1,nested=1 sh "$top/harness/boot.sh" 1 "$runs/nested1" &
 	part avic0 sh "$top/harness/boot.sh" 0 "$runs/avic0" &
-	part nested0 env NESTED=0 LABEL=nested=0 TESTS='x86_64/avic_*' \
-		sh "$top/harness/boot.sh" 1 "$runs/nested0" &
 	part series sh "$top/harness/series-check.sh" "$runs/series/counts" &
 	part base sh "$top/harness/check-base.sh" "$runs/base/counts" &
 	wait
-	parts="$parts avic1 avic0 nested0 series base"
+	boots="avic1 nested1" series="build series base"
 fi
 if [ "${1:-}" = full ]; then
 	# Independent of the series: it runs even when the build failed.
 	msg "cross-check: 6.12's own xapic selftests on the emulated host (avic=1)"
 	part cross sh "$top/harness/cross-check.sh" "$runs/cross/counts"
-	parts="$parts cross"
+	msg "check-fixes: each fix's test without the fix, then with the whole series"
+	part fixes sh "$top/harness/check-fixes.sh" "$runs/fixes/counts"
+	cross="cross fixes"
 fi
 
+# One line per kind of check, then the total.
+sum() { # title parts...
+	t=$1; shift
+	for p; do cat "$runs/$p/counts"; done | awk -v t="$t" '
+		{ p += $1; f += $2; s += $3; a += $4; r += $5 }
+		END { printf "%-44s %3d passed, %d failed, %d skipped", t ":", p, f, s
+		      if (t ~ /AVIC on/) printf "; %d passed with a VM that ran with AVIC active", a
+		      if (r) printf "; %d retries", r
+		      print "" }'
+}
 elapsed=$(($(date +%s) - start))
-for p in $parts; do cat "$runs/$p/counts"; done | awk -v t="$elapsed" -v what="$what" '
+echo
+echo "$what took $((elapsed / 60))m$(printf %02d $((elapsed % 60)))s"
+[ -z "$boots" ] || sum "selftests, AVIC on (avic=1, nested=0 and 1)" $boots
+[ -z "$boots" ] || sum "selftests, AVIC off (avic=0)" avic0
+sum "series checks (build, series, base)" $series
+[ -z "$cross" ] || sum "emulator cross-check (6.12's selftests)" cross
+[ -z "$cross" ] || sum "each fix proven by its test (check-fixes)" fixes
+sum "harness self-tests" harness
+parts="harness $series $cross ${boots:+$boots avic0}"
+for p in $parts; do cat "$runs/$p/counts"; done | awk '
 	{ p += $1; f += $2; s += $3 }
-	END { printf "%s took %dm%02ds\n%d passed, %d failed, %d skipped\n",
-	      what, t / 60, t % 60, p, f, s; exit f > 0 }'
+	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }'

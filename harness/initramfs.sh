@@ -1,5 +1,16 @@
 #!/bin/sh
-# Pack busybox, the guest init and the built selftests into an initramfs.
+# Pack busybox, the guest init, avic-state and the selftests into an
+# initramfs. /tests/list names every test of the run, one per line:
+#   run NAME ARGS...    run it
+#   skip NAME REASON    report it as skipped
+#   missing NAME        report it as failed: it should exist and was not built
+# Every x86_64 program of the selftests' Makefile (TEST_GEN_PROGS_x86_64)
+# and every AVIC test of emulator/tests is either run or reported.
+# tests/generic-selftests gives the architecture-independent ones their
+# arguments: "full:" runs a test only with FULL=1 (make check-full),
+# "skip:" skips it with a reason. TESTS="a b" (shell patterns) narrows
+# the run down, REPEAT=N runs each test N times (make check-fixes); the
+# flaky tests (tests/flaky) go to /tests/flaky.
 #   initramfs.sh OUT.cpio
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -13,31 +24,68 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/tmp" "$stage/tests"
 cp /bin/busybox "$stage/bin/"
 cp "$top/harness/guest/init" "$stage/init"
+gcc -O2 -Wall -static -o "$stage/bin/avic-state" "$top/harness/guest/avic-state.c" ||
+	die "cannot build harness/guest/avic-state.c"
+grep -v '^#' "$top/tests/flaky" | awk 'NF { print $1 }' > "$stage/tests/flaky"
 
-# Every x86_64 selftest that was built, the generic ones worth running
-# (with their arguments; those marked "full:" only with FULL=1, as in
-# make check-full) and the emulator's AVIC tests;
-# TESTS="a b" (shell patterns) narrows that down.
-: > "$stage/tests/list"
-{ (cd "$kst" && ls x86_64/* avic/* 2>/dev/null || true); grep -v '^#' "$top/tests/generic-selftests"; } |
-while read -r t args; do
-	if [ "$t" = full: ]; then
-		[ "${FULL:-0}" = 1 ] || continue
-		t=${args%% *}
-		args=${args#"$t"}
-		args=${args# }
-	fi
-	[ -x "$kst/$t" ] && [ -f "$kst/$t" ] || continue
-	if [ -n "${TESTS:-}" ]; then
-		keep=
-		for pat in $TESTS; do
-			case $t in $pat | */$pat) keep=1 ;; esac
-		done
-		[ -n "$keep" ] || continue
-	fi
-	mkdir -p "$stage/tests/$(dirname "$t")"
-	cp "$kst/$t" "$stage/tests/$t"
-	echo "$t${args:+ $args}" >> "$stage/tests/list"
+st=$tree/tools/testing/selftests/kvm
+[ -f "$st/Makefile" ] || die "no selftests Makefile in $st"
+makefile_tests() {
+	cat "$st/Makefile" "$st/Makefile.kvm" 2>/dev/null |
+		sed -n 's/^TEST_GEN_PROGS_x86_64[ 	]*+*=[ 	]*//p' | tr ' \t' '\n\n' | grep .
+}
+emulator_tests() {
+	for f in "$top"/emulator/tests/*.c; do
+		b=${f##*/}; echo "avic/${b%.c}"
+	done
+}
+# The generic tests' lines, as "KIND NAME ARGS".
+generic() {
+	grep -v '^#' "$top/tests/generic-selftests" | awk 'NF {
+		kind = "run"
+		if ($1 == "full:" || $1 == "skip:") { kind = $1; $1 = "" ; sub(/^ /, "") }
+		print kind, $0 }'
+}
+selected() {
+	[ -n "${TESTS:-}" ] || return 0
+	for pat in $TESTS; do
+		case $1 in $pat | */$pat) return 0 ;; esac
+	done
+	return 1
+}
+
+list=$stage/tests/list
+: > "$list"
+{ makefile_tests | grep / ; emulator_tests; } | while read -r t; do echo "run $t"; done > "$stage/all"
+generic >> "$stage/all"
+# Every generic test of the Makefile needs a line in tests/generic-selftests.
+for t in $(makefile_tests | grep -v /); do
+	selected "$t" || continue
+	awk -v t="$t" '$2 == t { f = 1 } END { exit !f }' "$stage/all" ||
+		die "$t is in the selftests' Makefile but not in tests/generic-selftests (run, full: or skip: with a reason)"
 done
-[ -s "$stage/tests/list" ] || die "no selftests in $kst${TESTS:+ match TESTS='$TESTS'}; run 'make build'"
+while read -r kind t args; do
+	selected "$t" || continue
+	case $kind in
+	skip:) echo "skip $t $args" >> "$list"; continue ;;
+	full:)
+		if [ "${FULL:-0}" != 1 ]; then
+			echo "skip $t only in make check-full (tests/generic-selftests)" >> "$list"
+			continue
+		fi ;;
+	esac
+	if [ -x "$kst/$t" ] && [ -f "$kst/$t" ]; then
+		mkdir -p "$stage/tests/$(dirname "$t")"
+		cp "$kst/$t" "$stage/tests/$t"
+		i=0
+		while [ $i -lt "${REPEAT:-1}" ]; do
+			echo "run $t${args:+ $args}" >> "$list"
+			i=$((i + 1))
+		done
+	else
+		echo "missing $t" >> "$list"
+	fi
+done < "$stage/all"
+[ -s "$list" ] || die "no selftests${TESTS:+ match TESTS='$TESTS'}"
+rm -f "$stage/all"
 (cd "$stage" && find . | cpio -o -H newc --quiet) > "$out"

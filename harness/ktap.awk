@@ -1,15 +1,19 @@
 # Turn the emulated host's KTAP stream into one line per test and a verdict.
 # The kernel log ("# kmsg:" lines) is part of it: a splat during a test
 # fails that test, expected failure or not. A test's run time, when the
-# guest reports it, ends its line.
-#   awk -f ktap.awk -v xfail=FILE -v label=NAME -v counts=FILE KTAP
+# guest reports it, ends its line, after what avic-state saw of AVIC.
+#   awk -f ktap.awk -v xfail=FILE -v patterns=FILE -v label=NAME
+#       [-v counts=FILE] [-v console=FILE] KTAP
+# At the end, every test that the plan line ("1..N") announces must have
+# reported; and, given console=, the whole console log is read again: a
+# report there that no test's kernel log showed fails as "unattributed".
+# counts gets "passed failed skipped avic-active retries".
 BEGIN {
-	# Reports of lockdep, KASAN, UBSAN, RCU and the hung task and lockup
-	# detectors all contain one of these.
-	bad = "WARNING:|BUG:|Oops|general protection fault|Call Trace|KASAN|UBSAN|" \
-	      "possible (circular|recursive) locking|inconsistent lock state|" \
-	      "lockdep is turned off|blocked for more than|soft lockup|hard LOCKUP|" \
-	      "self-detected stall|Kernel panic|INFO: task"
+	while ((getline l < patterns) > 0) {
+		if (l ~ /^#/ || l !~ /[^ \t]/) continue
+		bad = bad (bad == "" ? "" : "|") l
+	}
+	if (bad == "") { print "ktap.awk: no patterns in " patterns; exit 2 }
 	while ((getline l < xfail) > 0) {
 		if (l ~ /^#/ || l !~ /[^ \t]/) continue
 		name = l; sub(/[ \t].*/, "", name)
@@ -19,23 +23,31 @@ BEGIN {
 	cur = "boot"
 }
 { sub(/\r$/, "") }	# the serial port ends lines with CR LF
-/^# RUN / { cur = $3; next }
+/^# RUN / { cur = $3; running = 1; next }
 /^# harness: time / { secs[cur] = $4; next }
+/^# harness: retries / { tries[cur] = $4; next }
+/^# harness: done/ { done = 1; next }
+/^# avic: / { avic[cur] = substr($0, 9); next }
 /^# kmsg: / {
 	line = substr($0, 9)
+	seen[line] = 1
 	if (line ~ bad && !(cur in splat)) splat[cur] = line
 	next
 }
+/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
 /^(not )?ok [0-9]+ / {
 	res = $1 == "ok"
+	num = res ? $2 : $3
 	name = res ? $3 : $4
 	note = $0; if (!sub(/^[^#]*# /, "", note)) note = ""
+	if (num != reported + 1)
+		report("FAIL", "plan", "result " num " after result " reported)
+	reported = num
+	running = 0
 	if (name in splat) {
 		verdict = "FAIL"; note = "kernel log: " splat[name]
 	} else if (res && note ~ /^SKIP/) {
 		verdict = "SKIP"; sub(/^SKIP ?/, "", note)
-	} else if (res && (name in xf) && xf[name] ~ /^\[flaky\]/) {
-		verdict = "XPASS"; note = "listed as flaky, passed this time"
 	} else if (res && (name in xf)) {
 		verdict = "FAIL"; note = "expected to fail (" xf[name] ") but passed: update tests/expected-failures"
 	} else if (res) {
@@ -45,19 +57,56 @@ BEGIN {
 	} else {
 		verdict = "FAIL"
 	}
-	if (verdict == "ok") pass++
-	else if (verdict == "FAIL") { fail++; failed = failed " " name }
-	else skip++
-	printf "  %-5s %s: %s%s%s\n", verdict, label, name, note == "" ? "" : " (" note ")",
-		name in secs ? " [" secs[name] "]" : ""
-	fflush()
+	if (name in tries) {
+		retries += tries[name]
+		note = note (note == "" ? "" : "; ") tries[name] " retr" (tries[name] == 1 ? "y" : "ies")
+	}
+	a = ""
+	if (name in avic) {
+		a = avic[name]
+		if (a ~ /with AVIC active/) {
+			split(a, w, " ")	# "N VMs ran, K with AVIC active; inhibits: R"
+			if (w[4] + 0 > 0 && verdict == "ok") active++
+			a = w[4] "/" w[1] " VMs AVIC active" (a ~ /inhibits: none/ ? "" : ", inhibits " substr(a, index(a, "inhibits: ") + 10))
+		}
+		a = " {" a "}"
+	}
+	report(verdict, name, note, a)
 	next
 }
 /^KTAP version/ { started = 1 }
+function report(verdict, name, note, extra) {
+	if (verdict == "ok") pass++
+	else if (verdict == "FAIL") { fail++; failed = failed " " name }
+	else skip++
+	printf "  %-5s %s: %s%s%s%s\n", verdict, label, name, note == "" ? "" : " (" note ")",
+		extra, name in secs ? " [" secs[name] "]" : ""
+	fflush()
+}
 END {
-	if (!started) exit 1
-	printf "%s: %d passed, %d failed, %d skipped (expected failures and flaky passes count as skipped)\n",
-		label, pass, fail, skip
-	if (counts != "") print pass + 0, fail + 0, skip + 0 > counts
+	if (!started) {
+		report("FAIL", "ktap", "no KTAP output at all")
+	} else if (plan == 0) {
+		report("FAIL", "plan", "no plan line")
+	} else if (reported < plan) {
+		report("FAIL", "plan", (plan - reported) " of " plan " tests did not report" \
+		       (running ? "; the run stopped during " cur : "") \
+		       (running && (cur in splat) ? ", kernel log: " splat[cur] : ""))
+	} else if (!done) {
+		report("FAIL", "plan", "the guest did not finish (no '# harness: done')")
+	}
+	# The whole console, shutdown included: what no test's log showed.
+	if (console != "") {
+		while ((getline l < console) > 0) {
+			sub(/\r$/, "", l)
+			if (l ~ bad && !(l in seen) && !(l in shown)) {
+				shown[l] = 1
+				report("FAIL", "unattributed", "kernel log: " l)
+			}
+		}
+	}
+	printf "%s: %d passed, %d failed, %d skipped (expected failures count as skipped); %d ran a VM with AVIC active; %d retries\n",
+		label, pass, fail, skip, active, retries
+	if (counts != "") print pass + 0, fail + 0, skip + 0, active + 0, retries + 0 > counts
 	exit fail > 0
 }

@@ -1,19 +1,40 @@
 #!/bin/sh
-# The harness' own test: ktap.awk judges a recorded run (tests/ktap/) as
-# expected, including kernel-log splats, CR LF lines and stale entries.
+# The harness' own tests: ktap.awk judges a recorded run (tests/ktap/) as
+# expected (kernel-log reports in and outside tests, CR LF lines, stale
+# expected failures, retries, AVIC state, a truncated log), and README.md
+# quotes the kernel-log patterns that the harness really uses.
 #   selftest.sh COUNTS
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 d=$top/tests/ktap
 mkdir -p "$(dirname "$1")"
+pass=0 fail=0
 st=0
-got=$(awk -f "$top/harness/ktap.awk" -v xfail="$d/expected-failures" -v label=t "$d/input.ktap") || st=$?
+got=$(awk -f "$top/harness/ktap.awk" -v xfail="$d/expected-failures" \
+	-v patterns="$top/tests/kernel-log-patterns" -v label=t \
+	-v console="$d/console.log" "$d/input.ktap") || st=$?
 if [ "$got" = "$(cat "$d/expected.out")" ] && [ $st = 1 ]; then
 	echo "  ok    harness: ktap.awk verdicts"
-	echo "1 0 0" > "$1"
+	pass=$((pass + 1))
 else
 	echo "  FAIL  harness: ktap.awk verdicts (exit $st; expected 1)"
 	echo "$got" | diff "$d/expected.out" - | sed 's/^/        /' || true
-	echo "0 1 0" > "$1"
+	fail=$((fail + 1))
 fi
+
+# README.md's list of kernel-log patterns is the file's, line for line.
+want=$(grep -v '^#' "$top/tests/kernel-log-patterns" | grep .)
+have=$(awk '/^<!-- kernel-log-patterns -->/ { on = 1; next } on && /^    / { sub(/^    /, ""); print; next } on { exit }' \
+	"$top/README.md")
+if [ "$want" = "$have" ]; then
+	echo "  ok    harness: README.md quotes tests/kernel-log-patterns"
+	pass=$((pass + 1))
+else
+	echo "  FAIL  harness: README.md does not quote tests/kernel-log-patterns"
+	echo "$want" > "$1.want"
+	echo "$have" | diff "$1.want" - | sed 's/^/        /' || true
+	rm -f "$1.want"
+	fail=$((fail + 1))
+fi
+echo "$pass $fail 0 0 0" > "$1"
