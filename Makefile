@@ -5,7 +5,7 @@
 SHELL := /bin/sh
 H := harness
 
-.PHONY: help run check check-full deps base tree retree export build kernel selftests emulator \
+.PHONY: help run check check-full fresh-check check-fixes deps base tree retree export build kernel selftests emulator \
 	boot test series-check check-base cross-check deb clean distclean
 
 help:
@@ -19,9 +19,17 @@ run: deps build
 check: deps
 	@sh $(H)/check.sh
 
-## check-full    make check with the slow selftests, then the 6.12 cross-check (not in CI)
+## check-full    make check with the slow selftests, the 6.12 cross-check and check-fixes (not in CI)
 check-full: deps
 	@sh $(H)/check.sh full
+
+## fresh-check   make run and make check in a new debootstrap'ed Debian 12 root (not in CI)
+fresh-check:
+	@sh $(H)/fresh-check.sh
+
+## check-fixes   each fix's test fails without the fix and passes with the series (FIXES=row pattern)
+check-fixes: deps build
+	@sh $(H)/check-fixes.sh build/run/fixes/counts "$(FIXES)"
 
 ## deps          install missing Debian packages (apt-get)
 deps:
@@ -51,7 +59,7 @@ build: tree
 kernel selftests emulator: tree
 	@sh $(H)/build.sh $@
 
-## test          boot the emulated host and run the selftests (AVIC=1 or 0)
+## test          boot the emulated host and run the selftests (AVIC=1 or 0, NESTED, TESTS, REPEAT)
 AVIC ?= 1
 test: deps build
 	@sh $(H)/boot.sh $(AVIC) build/run/avic$(AVIC)
@@ -74,7 +82,7 @@ deb: deps tree
 	@sh $(H)/deb.sh
 
 clean:
-	rm -rf build/kernel build/selftests build/run build/series-check build/series-check-obj build/series-check-mod build/series-check-logs build/series-check.log build/base-check \
+	rm -rf build/kernel build/selftests build/run build/check-fixes build/fresh build/series-check build/series-check-obj build/series-check-mod build/series-check-logs build/series-check.log build/base-check \
 		build/cross-6.12/kernel build/cross-6.12/selftests
 
 ## distclean     also drop build/linux (keep your commits: make export first)
