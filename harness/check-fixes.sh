@@ -1,0 +1,172 @@
+#!/bin/sh
+# make check-fixes: each fix of the series, proven by its test. For every
+# row of tests/fixes, the series is applied with that patch (or range)
+# reverted, in a scratch tree (build/check-fixes), built with ccache and
+# booted with kvm_amd.avic=1 nested=0; the row's test runs RUNS times and
+# must fail, with the row's message, at least once. Then the whole series
+# runs every row's test RUNS times: zero failures allowed. The table goes
+# to build/check-fixes/table.md and into docs/series.md's last column.
+#   check-fixes.sh COUNTS [ROW-PATTERN]   (ROW-PATTERN: only rows whose patch field matches)
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+counts=$1 only=${2:-}
+cf=$build/check-fixes
+table=$cf/table.md
+mkdir -p "$cf/run"
+pass=0 fail=0 skip=0
+result() { # verdict name [note]
+	case $1 in ok) pass=$((pass + 1)) ;; FAIL) fail=$((fail + 1)) ;; *) skip=$((skip + 1)) ;; esac
+	printf '  %-5s fixes: %s%s\n' "$1" "$2" "${3:+ ($3)}"
+}
+
+patches=$(ls "$top"/patches/[0-9][0-9][0-9][0-9]-*.patch | grep -v /0000-cover-letter.patch)
+npatches=$(echo "$patches" | wc -l)
+sh "$top/harness/fetch-base.sh"
+sh "$top/harness/build.sh" all >/dev/null
+
+# runs BUILD OUTDIR TEST RUNS: boot BUILD's kernel, run TEST RUNS times.
+# A hang (a deadlock that SIGKILL cannot end) stops the boot after
+# TEST_TIMEOUT plus the watchdog's grace.
+runs() {
+	TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=0 TESTS=$3 REPEAT=$4 XFAIL=/dev/null LABEL=check-fixes \
+		sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
+}
+# tally OUTDIR TEST SUBSTRING: "runs failures failures-with-the-message",
+# then the last output line of the first other failure. A run fails when
+# the test fails or a kernel-log report appears during it; a run that
+# never reported (a hang: the boot was killed) is a failure too, and its
+# message is looked for in the console log.
+tally() {
+	tr -d '\r' < "$1/ktap.log" | awk -v t="$2" -v want="$3" -v console="$1/console.log" \
+		-v patterns="$top/tests/kernel-log-patterns" '
+	BEGIN { while ((getline l < patterns) > 0) if (l !~ /^#/ && l ~ /[^ \t]/) bad = bad (bad == "" ? "" : "|") l }
+	function failed(text) {
+		f++
+		if (want != "" && index(text, want)) m++
+		else if (other == "") other = last
+	}
+	/^# RUN / { cur = $3; text = ""; last = ""; splat = 0; next }
+	cur == t && /^# / {
+		text = text "\n" $0
+		if ($0 ~ /^# kmsg: / && substr($0, 9) ~ bad) splat = 1
+		if ($0 !~ /^# (kmsg|harness|avic):/) last = $0
+		next
+	}
+	/^(not )?ok [0-9]+ / {
+		name = $1 == "ok" ? $3 : $4
+		if (name != t || cur != t) next
+		n++
+		if ($1 == "not" || splat) failed(text)
+		cur = ""
+	}
+	END {
+		if (cur == t) {
+			n++
+			while ((getline l < console) > 0) text = text "\n" l
+			last = "(no result: the run stopped during it)"
+			failed(text)
+		}
+		printf "%d %d %d\n%s\n", n, f, m, other
+	}'
+}
+
+# The rows: PATCHES TEST RUNS SUBSTRING, or PATCHES - - reason.
+rows=$cf/rows
+grep -v '^#' "$top/tests/fixes" | awk 'NF' > "$rows"
+[ -s "$rows" ] || die "tests/fixes has no rows"
+: > "$cf/maxruns"
+{
+	echo "| patch | test | without it | with it |"
+	echo "| --- | --- | --- | --- |"
+} > "$table.new"
+while read -r pp t n want; do
+	[ -z "$only" ] || case $pp in $only) ;; *) continue ;; esac
+	if [ "$t" = - ]; then
+		result SKIP "patch $pp" "$want"
+		echo "| $pp | - | $want | |" >> "$table.new"
+		continue
+	fi
+	lo=${pp%-*} hi=${pp#*-}
+	msg "check-fixes: the series without patch(es) $pp, $t x$n"
+	scratch_tree "$cf/linux" fixes
+	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
+		git -C "$cf/linux" am -q $patches || die "the series does not apply"
+	reverted=yes i=$hi
+	while [ "$i" -ge "$lo" ]; do
+		c=$(git -C "$cf/linux" rev-parse "HEAD~$((npatches - i))")
+		git -C "$cf/linux" revert -n "$c" >/dev/null 2>&1 || { reverted=; break; }
+		i=$((i - 1))
+	done
+	if [ -z "$reverted" ]; then
+		result FAIL "patch $pp" "does not revert cleanly; tests/fixes must name a range"
+		echo "| $pp | \`$t\` | does not revert cleanly | |" >> "$table.new"
+		continue
+	fi
+	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost GIT_AUTHOR_NAME=check \
+	GIT_AUTHOR_EMAIL=check@localhost git -C "$cf/linux" commit -q -m "revert $pp"
+	if ! BUILD=$cf sh "$top/harness/build.sh" kernel >"$cf/build-$pp.log" 2>&1 ||
+	   ! BUILD=$cf sh "$top/harness/build.sh" selftests >>"$cf/build-$pp.log" 2>&1; then
+		result FAIL "patch $pp" "the series without it does not build; see $cf/build-$pp.log"
+		echo "| $pp | \`$t\` | does not build without it | |" >> "$table.new"
+		continue
+	fi
+	out=$cf/run/without-$pp
+	runs "$cf" "$out" "$t" "$n"
+	tally "$out" "$t" "$want" > "$out.tally"
+	read -r got failed matched < "$out.tally"
+	other=$(sed -n 2p "$out.tally")
+	if [ "$matched" -gt 0 ]; then
+		result ok "patch $pp" "$t fails $failed/$n without it, $matched with '$want'"
+	elif [ "$failed" -gt 0 ]; then
+		result FAIL "patch $pp" "$t fails $failed/$n without it, but not with '$want': $other"
+	else
+		result FAIL "patch $pp" "$t passes $n/$n without it: it does not cover the patch"
+	fi
+	echo "| $pp | \`$t\` | fails $failed/$got, $matched with \"$want\" | |" >> "$table.new"
+	echo "$t $n" >> "$cf/maxruns"
+done < "$rows"
+
+# The whole series: every row's test, as often as its most demanding row.
+awk '$2 > n[$1] { n[$1] = $2 } END { for (t in n) print t, n[t] }' "$cf/maxruns" |
+while read -r t n; do
+	msg "check-fixes: the whole series, $t x$n"
+	out=$cf/run/with-$(echo "$t" | tr / _)
+	runs "$build" "$out" "$t" "$n"
+	tally "$out" "$t" "" > "$out.tally"
+	read -r got failed matched < "$out.tally"
+	if [ "$got" = "$n" ] && [ "$failed" = 0 ]; then
+		echo "ok series: $t (0/$n failures)"
+		with="0/$n"
+	else
+		echo "FAIL series: $t ($failed failures, $got of $n runs reported; see $out.out)"
+		with="$failed/$n ($got reported)"
+	fi
+	sed -i "s#^\(| [0-9-]* | \`$t\` | .*\) | |\$#\1 | fails $with |#" "$table.new"
+done > "$cf/with"
+while read -r v rest; do result "$v" "$rest"; done < "$cf/with"
+mv "$table.new" "$table"
+
+# docs/series.md's last column, for the patch each row of this run proves.
+awk -F' \\| ' -v table="$table" '
+	BEGIN {
+		while ((getline l < table) > 0) {
+			split(l, c, / \| /); sub(/^\| /, "", c[1]); sub(/ \|$/, "", c[4])
+			if (c[1] !~ /^[0-9]/) continue
+			lo = c[1]; hi = c[1]; sub(/-.*/, "", lo); sub(/.*-/, "", hi)
+			cell = c[2] == "-" ? c[3] : c[2] ": " c[3] " without " \
+				(lo == hi ? "it" : "patches " c[1]) (c[4] == "" ? "" : "; " c[4] " with the series")
+			col[lo] = cell	# a range proves its first patch
+		}
+	}
+	/^\| [0-9]+ \|/ {
+		n = $0; sub(/^\| /, "", n); sub(/ .*/, "", n)
+		if (n in col) { sub(/ [^|]*\|$/, " " col[n] " |"); }
+	}
+	{ print }' "$top/docs/series.md" > "$cf/series.md" && mv "$cf/series.md" "$top/docs/series.md"
+echo "check-fixes table ($table):"
+cat "$table"
+mkdir -p "$(dirname "$counts")"
+echo "$pass $fail $skip 0 0" > "$counts"
+echo "check-fixes: $pass passed, $fail failed, $skip skipped"
+exit $((fail > 0))
