@@ -27,7 +27,7 @@ check-full: deps
 fresh-check:
 	@sh $(H)/fresh-check.sh
 
-## check-fixes   each fix's test fails without the fix and passes with the series (FIXES=row pattern)
+## check-fixes   each fix's test fails without the fix and passes with the series (FIXES="16 2?")
 check-fixes: deps build
 	@sh $(H)/check-fixes.sh build/run/fixes/counts "$(FIXES)"
 

@@ -6,7 +6,7 @@
 # must fail, with the row's message, at least once. Then the whole series
 # runs every row's test RUNS times: zero failures allowed. The table goes
 # to build/check-fixes/table.md and into docs/series.md's last column.
-#   check-fixes.sh COUNTS [ROW-PATTERN]   (ROW-PATTERN: only rows whose patch field matches)
+#   check-fixes.sh COUNTS ["PATTERN..."]   only the rows whose patch field matches a pattern
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -81,7 +81,11 @@ grep -v '^#' "$top/tests/fixes" | awk 'NF' > "$rows"
 	echo "| --- | --- | --- | --- |"
 } > "$table.new"
 while read -r pp t n want; do
-	[ -z "$only" ] || case $pp in $only) ;; *) continue ;; esac
+	if [ -n "$only" ]; then
+		keep=
+		for pat in $only; do case $pp in $pat) keep=1 ;; esac; done
+		[ -n "$keep" ] || continue
+	fi
 	if [ "$t" = - ]; then
 		result SKIP "patch $pp" "$want"
 		echo "| $pp | - | $want | |" >> "$table.new"
