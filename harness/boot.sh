@@ -4,7 +4,9 @@
 #   boot.sh AVIC OUTDIR   AVIC is 0 or 1; results go to OUTDIR
 # QEMU_ARGS adds QEMU options, e.g. "-trace avic_* -D OUTDIR/trace.log".
 # NESTED sets kvm_amd.nested (default 1); XFAIL names the expected-failures
-# file (default tests/expected-failures); KERNEL_ARGS adds to the command line.
+# file (default tests/expected-failures); KERNEL_ARGS adds to the command line;
+# MUST_RUN="x86_64/avic_ avic/" fails a test with such a prefix that skips;
+# NEED_AVIC=1 fails a test that ran without avic-state's report.
 # The console (kernel log) goes to OUTDIR/console.log, KTAP to OUTDIR/ktap.log.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -67,6 +69,7 @@ st=0
 tail -n +1 -f --pid=$qpid "$out/ktap.log" |
 	awk -f "$top/harness/ktap.awk" -v xfail="${XFAIL:-$top/tests/expected-failures}" \
 		-v patterns="$top/tests/kernel-log-patterns" -v console="$out/console.log" \
+		-v mustrun="${MUST_RUN:-}" -v needavic="${NEED_AVIC:-0}" \
 		-v label="${LABEL:-avic=$avic}" -v counts="$out/counts" || st=1
 qrc=0
 wait $qpid || qrc=$?
@@ -80,14 +83,21 @@ last_console() {
 		cat "$out/qemu.log" >&2
 	fi
 }
-# ktap.awk has counted what did not report as failed; say why.
+# ktap.awk has counted what did not report as failed; say why. A kill
+# after the last result (e.g. a shutdown that hangs) is a failure too.
 if [ -s "$out/watchdog" ]; then
+	echo "0 1 0 0 0" >> "$out/counts"
 	last_console
 	die "$(cat "$out/watchdog"); QEMU killed"
 fi
 if ! grep -q '^# harness: done' "$out/ktap.log"; then
 	last_console
 	die "QEMU exited (status $qrc) before the tests finished"
+fi
+if [ "$qrc" != 0 ]; then
+	echo "0 1 0 0 0" >> "$out/counts"
+	last_console
+	die "QEMU exited with status $qrc after the tests"
 fi
 # Reports outside any test (e.g. at shutdown) failed as "unattributed".
 exit $st

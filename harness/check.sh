@@ -10,7 +10,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 # Everything, always: narrowed or retimed runs are make test's job.
-for v in TESTS FULL XFAIL TEST_TIMEOUT NESTED LABEL KERNEL_ARGS QEMU_ARGS QEMU CPU; do
+for v in TESTS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT REPEAT NESTED LABEL KERNEL_ARGS \
+	QEMU_ARGS QEMU CPU TCG_THREAD MUST_RUN NEED_AVIC; do
 	eval "set=\${$v+x}"
 	[ -z "$set" ] || die "make check runs every test as configured; $v is set.
 Unset it, or use 'make test $v=...' for a narrowed run."
@@ -22,15 +23,21 @@ what="make check"
 runs=$build/run
 mkdir -p "$runs"
 
-# A part that dies before writing its counts is one failure.
+# A part that dies before writing its counts, or fails without counting
+# a failure, is one failure.
 part() { # name command...
 	name=$1; shift
 	rm -rf "$runs/$name/counts"
-	"$@" || true
-	[ -f "$runs/$name/counts" ] || {
+	pst=0
+	"$@" || pst=$?
+	mkdir -p "$runs/$name"
+	if [ ! -f "$runs/$name/counts" ]; then
 		echo "  FAIL  $name: aborted (see the error above)"
-		mkdir -p "$runs/$name"; echo "0 1 0 0 0" > "$runs/$name/counts"
-	}
+		echo "0 1 0 0 0" > "$runs/$name/counts"
+	elif [ $pst != 0 ] && awk '{ f += $2 } END { exit f > 0 }' "$runs/$name/counts"; then
+		echo "  FAIL  $name: exited with status $pst, but counted no failure"
+		echo "0 1 0 0 0" >> "$runs/$name/counts"
+	fi
 }
 
 msg "the harness' own tests"
@@ -44,8 +51,11 @@ if [ "$(cat "$runs/build/counts")" = "0 0 0 0 0" ]; then
 	# The emulated host keeps about one core busy: run the boots and the
 	# series checks side by side; their lines carry their names.
 	msg "selftests on the emulated host (avic=1 nested=0, avic=1 nested=1, avic=0), series checks, base check"
-	part avic1 env NESTED=0 LABEL=avic=1 sh "$top/harness/boot.sh" 1 "$runs/avic1" &
-	part nested1 env NESTED=1 LABEL=avic=1,nested=1 sh "$top/harness/boot.sh" 1 "$runs/nested1" &
+	# With AVIC on, the series' tests and the emulator's must not skip.
+	part avic1 env NESTED=0 LABEL=avic=1 MUST_RUN="x86_64/avic_ avic/" NEED_AVIC=1 \
+		sh "$top/harness/boot.sh" 1 "$runs/avic1" &
+	part nested1 env NESTED=1 LABEL=avic=1,nested=1 MUST_RUN="x86_64/avic_ avic/" NEED_AVIC=1 \
+		sh "$top/harness/boot.sh" 1 "$runs/nested1" &
 	part avic0 sh "$top/harness/boot.sh" 0 "$runs/avic0" &
 	part series sh "$top/harness/series-check.sh" "$runs/series/counts" &
 	part base sh "$top/harness/check-base.sh" "$runs/base/counts" &

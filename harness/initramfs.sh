@@ -54,6 +54,9 @@ selected() {
 	return 1
 }
 
+case ${REPEAT:-1} in
+'' | *[!0-9]* | 0) die "REPEAT must be a positive number, not '$REPEAT'" ;;
+esac
 list=$stage/tests/list
 : > "$list"
 { makefile_tests | grep / ; emulator_tests; } | while read -r t; do echo "run $t"; done > "$stage/all"
@@ -86,6 +89,7 @@ while read -r kind t args; do
 		echo "missing $t" >> "$list"
 	fi
 done < "$stage/all"
-[ -s "$list" ] || die "no selftests${TESTS:+ match TESTS='$TESTS'}"
+grep -q '^run ' "$list" || die "no selftest to run${TESTS:+ matches TESTS='$TESTS'}"
+[ -n "$(makefile_tests)" ] || die "found no TEST_GEN_PROGS_x86_64 in $st/Makefile"
 rm -f "$stage/all"
 (cd "$stage" && find . | cpio -o -H newc --quiet) > "$out"

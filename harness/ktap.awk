@@ -3,7 +3,9 @@
 # fails that test, expected failure or not. A test's run time, when the
 # guest reports it, ends its line, after what avic-state saw of AVIC.
 #   awk -f ktap.awk -v xfail=FILE -v patterns=FILE -v label=NAME
-#       [-v counts=FILE] [-v console=FILE] KTAP
+#       [-v counts=FILE] [-v console=FILE] [-v mustrun="PREFIX..."] [-v needavic=1] KTAP
+# A test whose name starts with a mustrun prefix fails if it skips; with
+# needavic=1, a test that ran without an avic-state line fails.
 # At the end, every test that the plan line ("1..N") announces must have
 # reported; and, given console=, the whole console log is read again: a
 # report there that no test's kernel log showed fails as "unattributed".
@@ -13,7 +15,8 @@ BEGIN {
 		if (l ~ /^#/ || l !~ /[^ \t]/) continue
 		bad = bad (bad == "" ? "" : "|") l
 	}
-	if (bad == "") { print "ktap.awk: no patterns in " patterns; exit 2 }
+	if (bad == "") { print "ktap.awk: no patterns in " patterns; noplan = 1; exit 2 }
+	nmust = split(mustrun, must, " ")
 	while ((getline l < xfail) > 0) {
 		if (l ~ /^#/ || l !~ /[^ \t]/) continue
 		name = l; sub(/[ \t].*/, "", name)
@@ -24,6 +27,13 @@ BEGIN {
 }
 { sub(/\r$/, "") }	# the serial port ends lines with CR LF
 /^# RUN / { cur = $3; running = 1; next }
+# Between a result and the next test: the log after the last test, too.
+/^# kmsg: / && !running && reported > 0 {
+	line = substr($0, 9)
+	seen[line] = 1
+	if (line ~ bad) report("FAIL", "after " (cur == "" ? "the tests" : cur), "kernel log: " line)
+	next
+}
 /^# harness: time / { secs[cur] = $4; next }
 /^# harness: retries / { tries[cur] = $4; next }
 /^# harness: done/ { done = 1; next }
@@ -43,9 +53,11 @@ BEGIN {
 	if (num != reported + 1)
 		report("FAIL", "plan", "result " num " after result " reported)
 	reported = num
-	running = 0
+	ran = running; running = 0
 	if (name in splat) {
 		verdict = "FAIL"; note = "kernel log: " splat[name]
+	} else if (res && note ~ /^SKIP/ && mustnot(name)) {
+		verdict = "FAIL"; sub(/^SKIP ?/, "", note); note = "must not skip in this boot: " note
 	} else if (res && note ~ /^SKIP/) {
 		verdict = "SKIP"; sub(/^SKIP ?/, "", note)
 	} else if (res && (name in xf)) {
@@ -56,6 +68,9 @@ BEGIN {
 		verdict = "XFAIL"; note = xf[name]
 	} else {
 		verdict = "FAIL"
+	}
+	if (verdict == "ok" && needavic && ran && !(name in avic)) {
+		verdict = "FAIL"; note = "avic-state did not report"
 	}
 	if (name in tries) {
 		retries += tries[name]
@@ -72,7 +87,14 @@ BEGIN {
 		a = " {" a "}"
 	}
 	report(verdict, name, note, a)
+	# With REPEAT, the same name comes again: start afresh.
+	delete splat[name]; delete tries[name]; delete avic[name]; delete secs[name]
+	running = 0; cur = name
 	next
+}
+function mustnot(name,   i) {
+	for (i = 1; i <= nmust; i++) if (index(name, must[i]) == 1) return 1
+	return 0
 }
 /^KTAP version/ { started = 1 }
 function report(verdict, name, note, extra) {
@@ -84,6 +106,7 @@ function report(verdict, name, note, extra) {
 	fflush()
 }
 END {
+	if (noplan) exit 2
 	if (!started) {
 		report("FAIL", "ktap", "no KTAP output at all")
 	} else if (plan == 0) {

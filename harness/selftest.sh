@@ -13,7 +13,8 @@ pass=0 fail=0
 st=0
 got=$(awk -f "$top/harness/ktap.awk" -v xfail="$d/expected-failures" \
 	-v patterns="$top/tests/kernel-log-patterns" -v label=t \
-	-v console="$d/console.log" "$d/input.ktap") || st=$?
+	-v console="$d/console.log" -v mustrun=x86_64/avic_ -v needavic=1 \
+	"$d/input.ktap") || st=$?
 if [ "$got" = "$(cat "$d/expected.out")" ] && [ $st = 1 ]; then
 	echo "  ok    harness: ktap.awk verdicts"
 	pass=$((pass + 1))

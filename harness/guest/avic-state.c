@@ -13,7 +13,14 @@
  *   (the series' patch 2) and the VM's "exits" statistic. A VM "ran"
  *   when its exits grew between two samples, and ran "with AVIC active"
  *   when its inhibit reasons read 0 at both ends of such an interval.
- *   A VM that lives less than one interval is not seen.
+ *   A VM that lives less than one interval is not seen, and VMs that
+ *   reuse a directory name (same pid and fd) count once.
+ *   An open statistics file holds a reference to its VM, so the last
+ *   close can destroy a VM that the test has already closed, while the
+ *   test creates the next one under the same name ("KVM: debugfs:
+ *   duplicate directory"). To keep that window small, "exits" is only
+ *   read until a VM has been seen running, and then only while it is
+ *   not inhibited, until it has been seen active.
  * - the kvm_apicv_update_request tracepoint in a private trace instance:
  *   the reason of every VM-wide deactivation, even a short one.
  */
@@ -97,14 +104,21 @@ static void sample(void)
 		/* VM directories are "<pid>-<fd>" */
 		if (!strchr(d->d_name, '-') || d->d_name[0] < '0' || d->d_name[0] > '9')
 			continue;
-		if (!read_ull(d->d_name, "exits", &exits))
+		vm = find_vm(d->d_name);
+		if (!vm)
 			continue;
+		/* No VM reference taken here, unlike for the statistics. */
 		if (read_ull(d->d_name, "apicv_inhibit_reasons", &reasons))
 			have_reasons_file = 1;
 		else
 			reasons = ~0ULL;
-		vm = find_vm(d->d_name);
-		if (!vm)
+		if (vm->active || (vm->ran && reasons)) {
+			if (reasons != ~0ULL)
+				seen_reasons |= reasons;
+			vm->reasons = reasons;
+			continue;
+		}
+		if (!read_ull(d->d_name, "exits", &exits))
 			continue;
 		if (reasons != ~0ULL)
 			seen_reasons |= reasons;
