@@ -40,7 +40,7 @@ cat > "$root/root/fresh.sh" <<'EOT'
 set -e
 export DEBIAN_FRONTEND=noninteractive
 echo "==> fresh machine: apt-get install git make (the README's prerequisites)"
-{ apt-get -q update && apt-get -q install -y --no-install-recommends git make ca-certificates; } \
+{ apt-get -q update && apt-get -q install -y --no-install-recommends git make; } \
 	> /root/prereq.log 2>&1 || { tail /root/prereq.log; exit 1; }
 cd /root/hybrid-avic
 t0=$(date +%s)
