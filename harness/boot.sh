@@ -8,6 +8,8 @@
 # MUST_RUN="x86_64/avic_ avic/" fails a test with such a prefix that skips;
 # NEED_AVIC=1 fails a test that ran without avic-state's report.
 # The console (kernel log) goes to OUTDIR/console.log, KTAP to OUTDIR/ktap.log.
+# kasan_multi_shot, and clear_warn_once before each test (harness/guest/init),
+# let every test show a report that an earlier one already triggered.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +37,7 @@ msg "booting $what on $cpu (kvm_amd.avic=$avic nested=${NESTED:-1}), $ntests tes
 : > "$out/ktap.log"
 "$qemu" -accel tcg,thread=${TCG_THREAD:-multi} -cpu "$cpu" -smp 4 -m 4G \
 	-kernel "$bz" -initrd "$out/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 mitigations=off no_timer_check kvm_amd.avic=$avic kvm_amd.nested=${NESTED:-1} harness.avic=$want harness.timeout=$test_timeout ${KERNEL_ARGS:-}" \
+	-append "console=ttyS0 panic=-1 mitigations=off no_timer_check kasan_multi_shot kvm_amd.avic=$avic kvm_amd.nested=${NESTED:-1} harness.avic=$want harness.timeout=$test_timeout ${KERNEL_ARGS:-}" \
 	-display none -no-reboot -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/ktap.log" \
 	${QEMU_ARGS:-} >"$out/qemu.log" 2>&1 &

@@ -48,11 +48,17 @@ emulator() {
 	sh "$top/harness/qemu.sh" path >/dev/null
 }
 
+# step NAME: run it, and say how long it took (the README's build times).
+step() {
+	t0=$(date +%s)
+	$1
+	t=$(($(date +%s) - t0))
+	[ $t -lt 5 ] || msg "$1: ${t}s"
+}
+
 case ${1:-all} in
 config) config ;;
-kernel) kernel ;;
-selftests) selftests ;;
-emulator) emulator ;;
-all) kernel; selftests; emulator ;;
+kernel | selftests | emulator) step "$1" ;;
+all) step kernel; step selftests; step emulator ;;
 *) die "usage: $0 config|kernel|selftests|emulator|all" ;;
 esac

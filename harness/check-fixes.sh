@@ -110,8 +110,17 @@ while read -r pp t n want; do
 	fi
 	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost GIT_AUTHOR_NAME=check \
 	GIT_AUTHOR_EMAIL=check@localhost git -C "$cf/linux" commit -q -m "revert $pp"
+	# The selftests come before the fixes: a revert that leaves tools/
+	# alone runs the series' own selftests build.
+	rm -rf "$cf/selftests"
+	if git -C "$cf/linux" diff --quiet HEAD~1 -- tools/; then
+		ln -s "$build/selftests" "$cf/selftests"
+		st=true
+	else
+		st="sh $top/harness/build.sh selftests"
+	fi
 	if ! BUILD=$cf sh "$top/harness/build.sh" kernel >"$cf/build-$pp.log" 2>&1 ||
-	   ! BUILD=$cf sh "$top/harness/build.sh" selftests >>"$cf/build-$pp.log" 2>&1; then
+	   ! BUILD=$cf $st >>"$cf/build-$pp.log" 2>&1; then
 		result FAIL "patch $pp" "the series without it does not build; see $cf/build-$pp.log"
 		echo "| $pp | \`$t\` | does not build without it | |" >> "$table.new"
 		continue

@@ -17,6 +17,7 @@ for v in TESTS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT REPEAT NESTED LABEL KERNEL_A
 Unset it, or use 'make test $v=...' for a narrowed run."
 done
 
+mmss() { printf '%dm%02ds\n' $(($1 / 60)) $(($1 % 60)); }
 start=$(date +%s)
 what="make check"
 [ "${1:-}" = full ] && what="make check-full" && export FULL=1
@@ -27,10 +28,11 @@ mkdir -p "$runs"
 # a failure, is one failure.
 part() { # name command...
 	name=$1; shift
-	rm -rf "$runs/$name/counts"
-	pst=0
+	rm -rf "$runs/$name/counts" "$runs/$name/took"
+	pst=0 t0=$(date +%s)
 	"$@" || pst=$?
 	mkdir -p "$runs/$name"
+	mmss $(($(date +%s) - t0)) > "$runs/$name/took"
 	if [ ! -f "$runs/$name/counts" ]; then
 		echo "  FAIL  $name: aborted (see the error above)"
 		echo "0 1 0 0 0" > "$runs/$name/counts"
@@ -83,14 +85,15 @@ sum() { # title parts...
 }
 elapsed=$(($(date +%s) - start))
 echo
-echo "$what took $((elapsed / 60))m$(printf %02d $((elapsed % 60)))s"
+parts="harness $series $cross ${boots:+$boots avic0}"
+echo "$what took $(mmss $elapsed) ($(for p in $parts; do
+	printf '%s %s, ' "$p" "$(cat "$runs/$p/took" 2>/dev/null)"; done | sed 's/, $//'))"
 [ -z "$boots" ] || sum "selftests, AVIC on (avic=1, nested=0 and 1)" $boots
 [ -z "$boots" ] || sum "selftests, AVIC off (avic=0)" avic0
 sum "series checks (build, series, base)" $series
 [ -z "$cross" ] || sum "emulator cross-check (6.12's selftests)" cross
 [ -z "$cross" ] || sum "each fix proven by its test (check-fixes)" fixes
 sum "harness self-tests" harness
-parts="harness $series $cross ${boots:+$boots avic0}"
 for p in $parts; do cat "$runs/$p/counts"; done | awk '
 	{ p += $1; f += $2; s += $3 }
 	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }'
