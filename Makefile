@@ -64,7 +64,7 @@ AVIC ?= 1
 test: deps build
 	@sh $(H)/boot.sh $(AVIC) build/run/avic$(AVIC)
 
-## series-check  apply, checkpatch --strict, cover letter, build every prefix, KVM as modules
+## series-check  apply, checkpatch --strict, cover letter, every prefix builds (built in, as modules)
 series-check: deps build
 	@sh $(H)/series-check.sh build/run/series/counts
 

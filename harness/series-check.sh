@@ -1,8 +1,9 @@
 #!/bin/sh
 # Check the series in patches/ the way a maintainer would, in a scratch
 # clone of the pristine base (build/series-check), independent of build/linux:
-# it applies, checkpatch --strict is clean, every prefix builds, the whole
-# series builds KVM as modules, and the cover letter names every patch.
+# it applies, checkpatch --strict is clean, every prefix builds (built in
+# and as modules, and the KVM selftests), and the cover letter names every
+# patch.
 # One line per check, then counts.
 #   series-check.sh COUNTS
 set -eu
@@ -78,19 +79,35 @@ else
 	fi
 fi
 
-# Bisectability: every prefix builds arch/x86/kvm/ and the KVM selftests.
+# Bisectability: every prefix builds, built in and as modules, and the
+# KVM selftests build. Built in: arch/x86/kvm/ with the emulated host's
+# config (build/kernel/.config). As modules, as distributions build it:
+# the smallest kernel with KVM and KVM_AMD as modules (config/modules.config),
+# linked, so that modpost finds what built-in KVM hides, such as a symbol
+# kvm.ko does not export.
 # A prefix rebuilds what its commit can change: the kernel unless the
 # commit only touches tools/testing/, Documentation/ or MAINTAINERS; the
 # selftests if it touches tools/, a uapi header or the kbuild files that
 # headers_install and their Makefile use. The rest keeps the previous
 # prefix's verdict. The selftests' Makefile tracks no headers and archives
-# with "ar r", so anything but new or changed .c files rebuilds them all.
+# with "ar r", so a changed header or build file rebuilds them all; new or
+# changed .c files, new headers, .gitignore and the KVM selftests'
+# Makefile (where a test patch adds its program) rebuild what make sees.
 [ -f "$kobj/.config" ] || sh "$top/harness/build.sh" config
 mkdir -p "$obj"
 cp "$kobj/.config" "$obj/.config"
+mod=$build/series-check-mod
 kbuild_env "$build"
 build_kernel() {
 	make -s -C "$work" O="$obj" CC="ccache gcc" -j"$jobs" olddefconfig arch/x86/kvm/
+}
+build_modules() {
+	if [ "$k" = 1 ]; then
+		KCONFIG_ALLCONFIG="$top/config/modules.config" make -s -C "$work" O="$mod" allnoconfig &&
+		grep -q '^CONFIG_KVM_AMD=m' "$mod/.config" ||
+			{ echo "config/modules.config does not give CONFIG_KVM_AMD=m"; return 1; }
+	fi
+	make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs"
 }
 build_selftests() {
 	make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$obj/st/usr" &&
@@ -112,47 +129,33 @@ fail_note() { # part log: the end of a failed build's log
 }
 n=$#
 k=0
-kernel=ok selftests=ok   # the verdict of the last build of each, at prefix $kat, $sat
+# The verdict of the last build of each part, at prefix $kat, $mat, $sat.
+kernel=ok modules=ok selftests=ok
 for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 	k=$((k + 1))
 	git -C "$work" checkout -q "$c"
 	what="build $k/$n $(git -C "$work" log -1 --format=%s "$c" | cut -c1-50)"
 	built= new=   # new: a build of this prefix failed
 	if touches -v '^\(tools/testing/\|Documentation/\|MAINTAINERS$\)'; then
-		built=kernel kat=$k
+		built="built in, as modules" kat=$k mat=$k
 		build_kernel >"$logs/$k-kernel.log" 2>&1 && kernel=ok || kernel=FAIL new=1
+		build_modules >"$logs/$k-modules.log" 2>&1 && modules=ok || modules=FAIL new=1
 	fi
 	if touches -e '^tools/' -e '/uapi/' -e '^scripts/' -e '^Makefile$' -e '^arch/x86/entry/syscalls/'; then
 		built="${built:+$built, }selftests" sat=$k
-		if [ $k = 1 ] || changes --name-status | grep -qv '^[AM]	.*\.c$'; then
+		if [ $k = 1 ] || changes --name-status | grep -v -e '^[AM]	.*\.c$' -e '^A	.*\.h$' \
+			-e '^M	.*/\.gitignore$' -e '^M	tools/testing/selftests/kvm/Makefile$' | grep -q .; then
 			rm -rf "$obj/st/lib" "$obj/st/libkvm.a" "$obj/st/x86_64"
 		fi
 		build_selftests >"$logs/$k-selftests.log" 2>&1 && selftests=ok || selftests=FAIL new=1
 	fi
-	if [ $kernel = ok ] && [ $selftests = ok ]; then
+	if [ $kernel = ok ] && [ $modules = ok ] && [ $selftests = ok ]; then
 		result ok "$what" "${built:-nothing to rebuild}"
 	else
-		result FAIL "$what" "$(state kernel $kernel $kat), $(state selftests $selftests $sat)${new:+; logs in $logs/$k-*.log}"
-		if [ "$kat" = $k ] && [ $kernel = FAIL ]; then
-			fail_note kernel "$logs/$k-kernel.log"
-		fi
-		if [ "$sat" = $k ] && [ $selftests = FAIL ]; then
-			fail_note selftests "$logs/$k-selftests.log"
-		fi
+		result FAIL "$what" "$(state "built in" $kernel $kat), $(state modules $modules $mat), $(state selftests $selftests $sat)${new:+; logs in $logs/$k-*.log}"
+		if [ "$kat" = $k ] && [ $kernel = FAIL ]; then fail_note "built in" "$logs/$k-kernel.log"; fi
+		if [ "$mat" = $k ] && [ $modules = FAIL ]; then fail_note modules "$logs/$k-modules.log"; fi
+		if [ "$sat" = $k ] && [ $selftests = FAIL ]; then fail_note selftests "$logs/$k-selftests.log"; fi
 	fi
 done
-
-# As distributions build it: with KVM and KVM_AMD as modules, modpost
-# finds what built-in KVM hides, such as a symbol kvm.ko does not export.
-mod=$build/series-check-mod
-log=$logs/modules.log
-if KCONFIG_ALLCONFIG="$top/config/modules.config" \
-	make -s -C "$work" O="$mod" allnoconfig >"$log" 2>&1 &&
-   grep -q '^CONFIG_KVM_AMD=m' "$mod/.config" &&
-   make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" >>"$log" 2>&1; then
-	result ok "build as modules" "kvm.ko, kvm-amd.ko, modpost"
-else
-	result FAIL "build as modules" "see $log"
-	grep -m 5 'ERROR\|error' "$log" | sed 's/^/        /'
-fi
 finish
