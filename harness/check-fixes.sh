@@ -40,10 +40,14 @@ runs() {
 tally() {
 	tr -d '\r' < "$1/ktap.log" | awk -v t="$2" -v want="$3" -v console="$1/console.log" \
 		-v patterns="$top/tests/kernel-log-patterns" '
-	BEGIN { while ((getline l < patterns) > 0) if (l !~ /^#/ && l ~ /[^ \t]/) bad = bad (bad == "" ? "" : "|") l }
-	function failed(text) {
+	BEGIN {
+		while ((getline l < patterns) > 0) if (l !~ /^#/ && l ~ /[^ \t]/) bad = bad (bad == "" ? "" : "|") l
+		nwant = want == "" ? 0 : split(want, wants, / OR /)
+	}
+	function failed(text,   i, hit) {
 		f++
-		if (want != "" && index(text, want)) m++
+		for (i = 1; i <= nwant; i++) if (index(text, wants[i])) hit = 1
+		if (hit) m++
 		else if (other == "") other = last
 	}
 	/^# RUN / { cur = $3; text = ""; last = ""; splat = 0; next }
