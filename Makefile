@@ -82,7 +82,7 @@ deb: deps tree
 	@sh $(H)/deb.sh
 
 clean:
-	rm -rf build/kernel build/selftests build/run build/check-fixes build/fresh build/series-check build/series-check-obj build/series-check-mod build/series-check-logs build/series-check.log build/base-check \
+	rm -rf build/kernel build/selftests build/run build/check-fixes build/fresh build/series-check build/base-check \
 		build/cross-6.12/kernel build/cross-6.12/selftests
 
 ## distclean     also drop build/linux (keep your commits: make export first)

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Check the series in patches/ the way a maintainer would, in a scratch
-# clone of the pristine base (build/series-check), independent of build/linux:
+# clone of the pristine base (build/series-check/linux), independent of
+# build/linux, laid out like build/ (linux, kernel, selftests), so that
+# ccache serves a prefix what the main build or check-base compiled:
 # it applies, checkpatch --strict is clean, every prefix builds (built in
 # and as modules, and the KVM selftests), and the cover letter names every
 # patch.
@@ -30,10 +32,12 @@ if [ $# -eq 0 ]; then
 fi
 
 sh "$top/harness/fetch-base.sh"
-work=$build/series-check
-obj=$build/series-check-obj
+sc=$build/series-check
+# The layout before 2026-12-03 had the clone itself there.
+[ ! -d "$sc/.git" ] || rm -rf "$sc" "$build/series-check-obj" "$build/series-check-mod" "$build/series-check-logs"
+work=$sc/linux obj=$sc/kernel mod=$sc/modules st=$sc/selftests
 scratch_tree "$work" series
-logs=$build/series-check-logs   # one log per step, kept until the next run
+logs=$sc/logs   # one log per step, kept until the next run
 rm -rf "$logs"; mkdir -p "$logs"
 log=$logs/apply.log
 if GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
@@ -96,23 +100,41 @@ fi
 [ -f "$kobj/.config" ] || sh "$top/harness/build.sh" config
 mkdir -p "$obj"
 cp "$kobj/.config" "$obj/.config"
-mod=$build/series-check-mod
-kbuild_env "$build"
+kbuild_env "$sc"
+# olddefconfig only where a commit can add options: 4 CPU-s a prefix.
 build_kernel() {
-	make -s -C "$work" O="$obj" CC="ccache gcc" -j"$jobs" olddefconfig arch/x86/kvm/
+	if [ "$k" = 1 ] || changes | grep -q Kconfig; then
+		make -s -C "$work" O="$obj" olddefconfig || return
+	fi
+	make -s -C "$work" O="$obj" CC="ccache gcc" -j"$jobs" arch/x86/kvm/
 }
+# After a whole build, a commit that changes only KVM's own files builds
+# only KVM's modules, and modpost checks them against vmlinux's symbols:
+# 5 CPU-s a prefix instead of 16 for the walk of the whole tree.
 build_modules() {
 	if [ "$k" = 1 ]; then
 		KCONFIG_ALLCONFIG="$top/config/modules.config" make -s -C "$work" O="$mod" allnoconfig &&
 		grep -q '^CONFIG_KVM_AMD=m' "$mod/.config" ||
 			{ echo "config/modules.config does not give CONFIG_KVM_AMD=m"; return 1; }
+	elif changes | grep -q Kconfig; then
+		make -s -C "$work" O="$mod" olddefconfig || return
 	fi
-	make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs"
+	# A single-module build removes modules.order: keep the whole list.
+	if [ "$k" != 1 ] && [ "$modules" = ok ] && [ -s "$mod/all-modules" ] &&
+		! changes | grep -q -v -e '^arch/x86/kvm/' -e '^virt/kvm/' -e '^tools/' \
+			-e '^Documentation/' -e '^MAINTAINERS$'; then
+		make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" $(cat "$mod/all-modules")
+	else
+		rm -f "$mod/all-modules"
+		make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" &&
+		cp "$mod/modules.order" "$mod/all-modules"
+	fi
 }
 build_selftests() {
-	make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$obj/st/usr" &&
-	make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$obj/st" CC="$selftests_cc" \
-		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$obj/st/usr/include/"
+	make -s -C "$work" O="$obj" headers_install INSTALL_HDR_PATH="$st/usr" &&
+	make -s -C "$work/tools/testing/selftests/kvm" OUTPUT="$st" CC="$selftests_cc" \
+		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$st/usr/include/" \
+		LDFLAGS="-pthread -no-pie -static" -j"$jobs"
 }
 changes() { # [diff-tree option]: what commit $c changes, one path a line
 	git -C "$work" diff-tree --no-commit-id -r ${1:---name-only} "$c"
@@ -145,7 +167,7 @@ for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 		built="${built:+$built, }selftests" sat=$k
 		if [ $k = 1 ] || changes --name-status | grep -v -e '^[AM]	.*\.c$' -e '^A	.*\.h$' \
 			-e '^M	.*/\.gitignore$' -e '^M	tools/testing/selftests/kvm/Makefile$' | grep -q .; then
-			rm -rf "$obj/st/lib" "$obj/st/libkvm.a" "$obj/st/x86_64"
+			rm -rf "$st/lib" "$st/libkvm.a" "$st/x86_64"
 		fi
 		build_selftests >"$logs/$k-selftests.log" 2>&1 && selftests=ok || selftests=FAIL new=1
 	fi
