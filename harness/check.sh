@@ -18,6 +18,14 @@ Unset it, or use 'make test $v=...' for a narrowed run."
 done
 
 mmss() { printf '%dm%02ds\n' $(($1 / 60)) $(($1 % 60)); }
+# cpu_s FILE: cpu= the CPU seconds (user + sys) of this shell's waited-for
+# children, from the "times" builtin. Not in $(...): a subshell's count
+# starts from zero.
+cpu_s() {
+	times > "$1"
+	cpu=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); c += t[1] * 60 + t[2] } }
+		END { printf "%d\n", c }' "$1")
+}
 start=$(date +%s)
 what="make check"
 [ "${1:-}" = full ] && what="make check-full" && export FULL=1
@@ -29,10 +37,14 @@ mkdir -p "$runs"
 part() { # name command...
 	name=$1; shift
 	rm -rf "$runs/$name/counts" "$runs/$name/took"
-	pst=0 t0=$(date +%s)
-	"$@" || pst=$?
 	mkdir -p "$runs/$name"
-	mmss $(($(date +%s) - t0)) > "$runs/$name/took"
+	pst=0 t0=$(date +%s)
+	cpu_s "$runs/$name/times"; c0=$cpu
+	"$@" || pst=$?
+	cpu_s "$runs/$name/times"
+	c=$((cpu - c0))
+	echo "$(mmss $(($(date +%s) - t0))) $((c / 60)).$((c % 60 / 6))" > "$runs/$name/took"
+	rm -f "$runs/$name/times"
 	if [ ! -f "$runs/$name/counts" ]; then
 		echo "  FAIL  $name: aborted (see the error above)"
 		echo "0 1 0 0 0" > "$runs/$name/counts"
@@ -45,24 +57,32 @@ part() { # name command...
 msg "the harness' own tests"
 part harness sh "$top/harness/selftest.sh" "$runs/harness/counts"
 
-msg "build (tree, kernel, selftests, emulator)"
-boots= series=build cross=
-part build sh -c "sh '$top/harness/tree.sh' && sh '$top/harness/build.sh' all &&
-	mkdir -p '$runs/build' && echo '0 0 0 0 0' > '$runs/build/counts'"
-if [ "$(cat "$runs/build/counts")" = "0 0 0 0 0" ]; then
-	# The emulated host keeps about one core busy: run the boots and the
-	# series checks side by side; their lines carry their names.
-	msg "selftests on the emulated host (avic=1 nested=0, avic=1 nested=1, avic=0), series checks, base check"
-	# With AVIC on, the series' tests and the emulator's must not skip.
-	part avic1 env NESTED=0 LABEL=avic=1 MUST_RUN="x86_64/avic_ avic/" NEED_AVIC=1 \
-		sh "$top/harness/boot.sh" 1 "$runs/avic1" &
-	part nested1 env NESTED=1 LABEL=avic=1,nested=1 MUST_RUN="x86_64/avic_ avic/" NEED_AVIC=1 \
-		sh "$top/harness/boot.sh" 1 "$runs/nested1" &
-	part avic0 sh "$top/harness/boot.sh" 0 "$runs/avic0" &
+ok() { [ "$(cat "$runs/$1/counts")" = "0 0 0 0 0" ]; }
+msg "the tree and the kernel's config"
+boots= series=tree cross=
+part tree sh -c "sh '$top/harness/tree.sh' && sh '$top/harness/build.sh' config &&
+	mkdir -p '$runs/tree' && echo '0 0 0 0 0' > '$runs/tree/counts'"
+if ok tree; then
+	# Side by side, their lines carry their names. The series check needs
+	# only the config: it runs beside the build. The boots keep about one
+	# core busy; check-base gets ccache hits from the build.
+	msg "series checks, beside the build (kernel, selftests, emulator)"
 	part series sh "$top/harness/series-check.sh" "$runs/series/counts" &
-	part base sh "$top/harness/check-base.sh" "$runs/base/counts" &
+	part build sh -c "sh '$top/harness/build.sh' all &&
+		mkdir -p '$runs/build' && echo '0 0 0 0 0' > '$runs/build/counts'"
+	series="tree build series"
+	if ok build; then
+		msg "selftests on the emulated host (avic=1 nested=0, avic=1 nested=1, avic=0), base check"
+		# With AVIC on, the series' tests and the emulator's must not skip.
+		part avic1 env NESTED=0 LABEL=avic=1 MUST_RUN="x86_64/avic_ avic/" NEED_AVIC=1 \
+			sh "$top/harness/boot.sh" 1 "$runs/avic1" &
+		part nested1 env NESTED=1 LABEL=avic=1,nested=1 MUST_RUN="x86_64/avic_ avic/" NEED_AVIC=1 \
+			sh "$top/harness/boot.sh" 1 "$runs/nested1" &
+		part avic0 sh "$top/harness/boot.sh" 0 "$runs/avic0" &
+		part base sh "$top/harness/check-base.sh" "$runs/base/counts" &
+		boots="avic1 nested1" series="$series base"
+	fi
 	wait
-	boots="avic1 nested1" series="build series base"
 fi
 if [ "${1:-}" = full ]; then
 	# Independent of the series: it runs even when the build failed.
@@ -86,11 +106,14 @@ sum() { # title parts...
 elapsed=$(($(date +%s) - start))
 echo
 parts="harness $series $cross ${boots:+$boots avic0}"
-echo "$what took $(mmss $elapsed) ($(for p in $parts; do
-	printf '%s %s, ' "$p" "$(cat "$runs/$p/took" 2>/dev/null)"; done | sed 's/, $//'))"
+cpu_s "$runs/times"; rm -f "$runs/times"
+# Wall time, then CPU minutes (user + sys): 2 cores give 2 a minute.
+echo "$what took $(mmss $elapsed), $((cpu / 60)) CPU-min ($(for p in $parts; do
+	{ read -r w c < "$runs/$p/took"; } 2>/dev/null || w=? c=?
+	printf '%s %s %s CPU-min, ' "$p" "$w" "$c"; done | sed 's/, $//'))"
 [ -z "$boots" ] || sum "selftests, AVIC on (avic=1, nested=0 and 1)" $boots
 [ -z "$boots" ] || sum "selftests, AVIC off (avic=0)" avic0
-sum "series checks (build, series, base)" $series
+sum "series checks (tree, build, series, base)" $series
 [ -z "$cross" ] || sum "emulator cross-check (6.12's selftests)" cross
 [ -z "$cross" ] || sum "each fix proven by its test (check-fixes)" fixes
 sum "harness self-tests" harness
