@@ -18,14 +18,6 @@ Unset it, or use 'make test $v=...' for a narrowed run."
 done
 
 mmss() { printf '%dm%02ds\n' $(($1 / 60)) $(($1 % 60)); }
-# cpu_s FILE: cpu= the CPU seconds (user + sys) of this shell's waited-for
-# children, from the "times" builtin. Not in $(...): a subshell's count
-# starts from zero.
-cpu_s() {
-	times > "$1"
-	cpu=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); c += t[1] * 60 + t[2] } }
-		END { printf "%d\n", c }' "$1")
-}
 start=$(date +%s)
 what="make check"
 [ "${1:-}" = full ] && what="make check-full" && export FULL=1
@@ -68,8 +60,11 @@ if ok tree; then
 	# core busy; check-base gets ccache hits from the build.
 	msg "series checks, beside the build (kernel, selftests, emulator)"
 	part series sh "$top/harness/series-check.sh" "$runs/series/counts" &
+	# In the background too: a part's CPU count is that of its own shell,
+	# and this shell's would take in the series check once it ended.
 	part build sh -c "sh '$top/harness/build.sh' all &&
-		mkdir -p '$runs/build' && echo '0 0 0 0 0' > '$runs/build/counts'"
+		mkdir -p '$runs/build' && echo '0 0 0 0 0' > '$runs/build/counts'" &
+	wait $!
 	series="tree build series"
 	if ok build; then
 		msg "selftests on the emulated host (avic=1 nested=0, avic=1 nested=1, avic=0), base check"

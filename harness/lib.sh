@@ -85,6 +85,15 @@ need_disk() { # MiB path
 		die "only ${avail} MiB free under $2; need ${1} MiB (free space or set XDG_CACHE_HOME/BUILD elsewhere)"
 }
 
+# cpu_s FILE: cpu= the CPU seconds (user + sys) of this shell's waited-for
+# children, from the "times" builtin. Not in $(...): a subshell's count
+# starts from zero.
+cpu_s() {
+	times > "$1"
+	cpu=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); c += t[1] * 60 + t[2] } }
+		END { printf "%d\n", c }' "$1")
+}
+
 # kbuild_env BASEDIR: ccache for kernel builds under BASEDIR, and
 # reproducible banners, which keep ccache hits across trees and rebuilds.
 # Depend mode takes the headers from the compiler's -MD output instead of

@@ -13,6 +13,7 @@ set -eu
 
 counts=$1
 pass=0 fail=0 skip=0
+cbi=0 cmo=0 cst=0   # CPU seconds of the prefix builds: built in, modules, selftests
 result() { # verdict name [note]
 	case $1 in ok) pass=$((pass + 1)) ;; FAIL) fail=$((fail + 1)) ;; *) skip=$((skip + 1)) ;; esac
 	printf '  %-5s series: %s%s\n' "$1" "$2" "${3:+ ($3)}"
@@ -20,6 +21,7 @@ result() { # verdict name [note]
 finish() {
 	mkdir -p "$(dirname "$counts")"
 	echo "$pass $fail $skip" > "$counts"
+	[ -z "${logs:-}" ] || echo "series: the prefix builds took $(min $((cbi + cmo + cst))) CPU-min: built in $(min $cbi), as modules $(min $cmo), selftests $(min $cst)"
 	echo "series: $pass passed, $fail failed, $skip skipped"
 	exit $((fail > 0))
 }
@@ -136,6 +138,15 @@ build_selftests() {
 		KSFT_KHDR_INSTALL_DONE=1 LINUX_HDR_PATH="$st/usr/include/" \
 		LDFLAGS="-pthread -no-pie -static" -j"$jobs"
 }
+# timed COUNTER COMMAND...: run it, add its CPU seconds to the counter.
+timed() {
+	v=$1; shift
+	cpu_s "$logs/times"; t0=$cpu
+	"$@"; rc=$?
+	cpu_s "$logs/times"; eval "$v=\$(($v + cpu - t0))"
+	return $rc
+}
+min() { echo "$1" | awk '{ printf "%.1f", $1 / 60 }'; }
 changes() { # [diff-tree option]: what commit $c changes, one path a line
 	git -C "$work" diff-tree --no-commit-id -r ${1:---name-only} "$c"
 }
@@ -160,8 +171,8 @@ for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 	built= new=   # new: a build of this prefix failed
 	if touches -v '^\(tools/testing/\|Documentation/\|MAINTAINERS$\)'; then
 		built="built in, as modules" kat=$k mat=$k
-		build_kernel >"$logs/$k-kernel.log" 2>&1 && kernel=ok || kernel=FAIL new=1
-		build_modules >"$logs/$k-modules.log" 2>&1 && modules=ok || modules=FAIL new=1
+		timed cbi build_kernel >"$logs/$k-kernel.log" 2>&1 && kernel=ok || kernel=FAIL new=1
+		timed cmo build_modules >"$logs/$k-modules.log" 2>&1 && modules=ok || modules=FAIL new=1
 	fi
 	if touches -e '^tools/' -e '/uapi/' -e '^scripts/' -e '^Makefile$' -e '^arch/x86/entry/syscalls/'; then
 		built="${built:+$built, }selftests" sat=$k
@@ -169,7 +180,7 @@ for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 			-e '^M	.*/\.gitignore$' -e '^M	tools/testing/selftests/kvm/Makefile$' | grep -q .; then
 			rm -rf "$st/lib" "$st/libkvm.a" "$st/x86_64"
 		fi
-		build_selftests >"$logs/$k-selftests.log" 2>&1 && selftests=ok || selftests=FAIL new=1
+		timed cst build_selftests >"$logs/$k-selftests.log" 2>&1 && selftests=ok || selftests=FAIL new=1
 	fi
 	if [ $kernel = ok ] && [ $modules = ok ] && [ $selftests = ok ]; then
 		result ok "$what" "${built:-nothing to rebuild}"
