@@ -19,11 +19,12 @@ QEMU_DSC_SHA256=6b6bd27b947ec89e40a1d6b26d9c9f3c698ca691da13163e0483f6061bbb20b3
 # x86_64-softmmu with the options below; then the firmware the binary
 # loads at run time from the --firmwarepath directories.
 DEPS="gcc make ccache git xz-utils dpkg-dev ninja-build meson pkg-config
-python3 libglib2.0-dev libpixman-1-dev zlib1g-dev libslirp-dev libfdt-dev
+python3 libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev
 qemu-system-data seabios ipxe-qemu"
 
 CONFIGURE_OPTS="--target-list=x86_64-softmmu --without-default-features
---enable-tcg --enable-slirp --disable-docs --disable-werror --disable-tools
+--without-default-devices --with-devices-x86_64=hybrid-avic
+--enable-tcg --disable-docs --disable-werror --disable-tools
 --disable-guest-agent --disable-capstone --enable-fdt=system --disable-xen
 --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
 
@@ -40,6 +41,7 @@ set -- "$patches"/*.patch
 hash=$( {
 	echo "$QEMU_VERSION $QEMU_DSC_SHA256"
 	echo "$CONFIGURE_OPTS"
+	cat "$emu/devices.mak"
 	for p; do sha256sum < "$p"; done
 } | sha256sum | cut -c1-16)
 dest=$cache/qemu-$hash
@@ -117,6 +119,7 @@ if [ $# -gt 0 ]; then
 		am -q --committer-date-is-author-date "$@" >&2 ||
 		die "a patch of emulator/patches does not apply to qemu $QEMU_VERSION"
 fi
+cp "$emu/devices.mak" "$src/configs/devices/x86_64-softmmu/hybrid-avic.mak"
 
 # --- configure and build --------------------------------------------------
 # ccache in depend mode, as for the kernel (kbuild_env in harness/lib.sh).
@@ -124,7 +127,7 @@ export CCACHE_DIR="$cache/ccache" CCACHE_DEPEND=1
 PATH=/usr/lib/ccache:$PATH
 export PATH
 stamp=$obj/.configured
-want="$CONFIGURE_OPTS"
+want="$CONFIGURE_OPTS $(cat "$emu/devices.mak")"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 	rm -rf "$obj"
 	mkdir -p "$obj"

@@ -38,7 +38,7 @@ msg "booting $what on $cpu (kvm_amd.avic=$avic nested=${NESTED:-1}), $ntests tes
 "$qemu" -accel tcg,thread=${TCG_THREAD:-multi} -cpu "$cpu" -smp 4 -m 4G \
 	-kernel "$bz" -initrd "$out/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 mitigations=off no_timer_check kasan_multi_shot kvm_amd.avic=$avic kvm_amd.nested=${NESTED:-1} harness.avic=$want harness.timeout=$test_timeout ${KERNEL_ARGS:-}" \
-	-display none -no-reboot -monitor none \
+	-display none -vga none -nic none -parallel none -no-reboot -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/ktap.log" \
 	${QEMU_ARGS:-} >"$out/qemu.log" 2>&1 &
 qpid=$!
