@@ -7,7 +7,9 @@ set -eu
 
 [ -e "$tree/.git" ] || die "no tree at $tree; run 'make tree' first"
 kbuild_env "$build"
-kmake() { make -s -C "$tree" O="$kobj" CC="ccache gcc" -j"$jobs" "$@"; }
+# One make at a time in $kobj: the series check and check-base read it
+# while make check builds (flock(1), from util-linux).
+kmake() { flock "$kobj.lock" make -s -C "$tree" O="$kobj" CC="ccache gcc" -j"$jobs" "$@"; }
 
 config() {
 	frags="$tree/kernel/configs/kvm_guest.config $top/config/hybrid-avic.config $top/config/trim.config"

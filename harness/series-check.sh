@@ -87,10 +87,14 @@ fi
 
 # Bisectability: every prefix builds, built in and as modules, and the
 # KVM selftests build. Built in: arch/x86/kvm/ with the emulated host's
-# config (build/kernel/.config). As modules, as distributions build it:
-# the smallest kernel with KVM and KVM_AMD as modules (config/modules.config),
-# linked, so that modpost finds what built-in KVM hides, such as a symbol
-# kvm.ko does not export.
+# config (build/kernel/.config: KVM and KVM_AMD built in, KVM_INTEL as a
+# module, compiled but not linked). As modules, as distributions build them:
+# kvm.ko, kvm-amd.ko, kvm-intel.ko and irqbypass.ko with that config but
+# KVM=m, and modpost checks them against the exports of the host's kernel
+# (its vmlinux.symvers, less KVM's own). It finds what built-in KVM hides,
+# such as a symbol kvm.ko does not export. The host's kernel is that of
+# the whole series: a commit that changes an export outside KVM fails.
+# The modules come second: make check builds the host's kernel meanwhile.
 # A prefix rebuilds what its commit can change: the kernel unless the
 # commit only touches tools/testing/, Documentation/ or MAINTAINERS; the
 # selftests if it touches tools/, a uapi header or the kbuild files that
@@ -110,15 +114,31 @@ build_kernel() {
 	fi
 	make -s -C "$work" O="$obj" CC="ccache gcc" -j"$jobs" arch/x86/kvm/
 }
-# After a whole build, a commit that changes only KVM's own files builds
-# only KVM's modules, and modpost checks them against vmlinux's symbols:
-# 5 CPU-s a prefix instead of 16 for the walk of the whole tree.
+# The host's kernel, built by make check's build part (build.sh waits for
+# it) or here; its config with KVM as modules; its exports.
+prepare_modules() {
+	sh "$top/harness/build.sh" kernel || { echo "the emulated host's kernel does not build"; return 1; }
+	rm -rf "$mod"
+	mkdir -p "$mod"
+	sed '/^CONFIG_KVM\(_AMD\|_INTEL\)\?[= ]/d' "$kobj/.config" > "$mod/.config"
+	printf 'CONFIG_KVM=m\nCONFIG_KVM_AMD=m\nCONFIG_KVM_INTEL=m\n' >> "$mod/.config"
+	make -s -C "$work" O="$mod" olddefconfig || return
+	for o in KVM KVM_AMD KVM_INTEL; do
+		grep -qx "CONFIG_$o=m" "$mod/.config" || { echo "olddefconfig dropped CONFIG_$o=m"; return 1; }
+	done
+	make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" modules_prepare || return
+	nm "$kobj/arch/x86/kvm/built-in.a" "$kobj/virt/lib/built-in.a" |
+		sed -n 's/.* __ksymtab_//p' | sort -u > "$mod/kvm-exports"
+	awk 'NR == FNR { kvm[$1]; next } !($2 in kvm)' "$mod/kvm-exports" "$kobj/vmlinux.symvers" \
+		> "$mod/vmlinux.symvers"
+	[ -s "$mod/kvm-exports" ] && [ -s "$mod/vmlinux.symvers" ] ||
+		{ echo "no exports in $kobj (CONFIG_MODULES=n?)"; return 1; }
+	echo "vmlinux: $(wc -l < "$mod/vmlinux.symvers") exports; KVM's own, left out: $(wc -l < "$mod/kvm-exports")"
+}
+# After a first whole "make modules", a commit that changes only KVM's
+# files builds only KVM's modules, and modpost checks them.
 build_modules() {
-	if [ "$k" = 1 ]; then
-		KCONFIG_ALLCONFIG="$top/config/modules.config" make -s -C "$work" O="$mod" allnoconfig &&
-		grep -q '^CONFIG_KVM_AMD=m' "$mod/.config" ||
-			{ echo "config/modules.config does not give CONFIG_KVM_AMD=m"; return 1; }
-	elif changes | grep -q Kconfig; then
+	if changes | grep -q Kconfig; then
 		make -s -C "$work" O="$mod" olddefconfig || return
 	fi
 	# A single-module build removes modules.order: keep the whole list.
@@ -128,7 +148,7 @@ build_modules() {
 		make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" $(cat "$mod/all-modules")
 	else
 		rm -f "$mod/all-modules"
-		make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" &&
+		make -s -C "$work" O="$mod" CC="ccache gcc" -j"$jobs" modules &&
 		cp "$mod/modules.order" "$mod/all-modules"
 	fi
 }
@@ -153,6 +173,7 @@ changes() { # [diff-tree option]: what commit $c changes, one path a line
 touches() { # grep options: does commit $c touch such a path (the first always does)
 	[ "$k" = 1 ] || changes | grep -q "$@"
 }
+kernel_change() { touches -v '^\(tools/testing/\|Documentation/\|MAINTAINERS$\)'; }
 state() { # part verdict k: "kernel ok", or "kernel FAIL (build 2)" if built before
 	printf '%s %s' "$1" "$2"
 	[ "$3" = "$k" ] || printf ' (build %s)' "$3"
@@ -161,18 +182,18 @@ fail_note() { # part log: the end of a failed build's log
 	tail -n 15 "$2" | sed "s|^|        $1: |"
 }
 n=$#
+prefixes=$(git -C "$work" rev-list --reverse base..HEAD)
+# The verdict of the last build of each part, at prefix $kat, $mat, $sat;
+# the first pass keeps its own in $logs/K.state for the second.
+kernel=ok selftests=ok kat=1 sat=1
 k=0
-# The verdict of the last build of each part, at prefix $kat, $mat, $sat.
-kernel=ok modules=ok selftests=ok
-for c in $(git -C "$work" rev-list --reverse base..HEAD); do
+for c in $prefixes; do
 	k=$((k + 1))
 	git -C "$work" checkout -q "$c"
-	what="build $k/$n $(git -C "$work" log -1 --format=%s "$c" | cut -c1-50)"
 	built= new=   # new: a build of this prefix failed
-	if touches -v '^\(tools/testing/\|Documentation/\|MAINTAINERS$\)'; then
-		built="built in, as modules" kat=$k mat=$k
+	if kernel_change; then
+		built="built in, as modules" kat=$k
 		timed cbi build_kernel >"$logs/$k-kernel.log" 2>&1 && kernel=ok || kernel=FAIL new=1
-		timed cmo build_modules >"$logs/$k-modules.log" 2>&1 && modules=ok || modules=FAIL new=1
 	fi
 	if touches -e '^tools/' -e '/uapi/' -e '^scripts/' -e '^Makefile$' -e '^arch/x86/entry/syscalls/'; then
 		built="${built:+$built, }selftests" sat=$k
@@ -181,6 +202,29 @@ for c in $(git -C "$work" rev-list --reverse base..HEAD); do
 			rm -rf "$st/lib" "$st/libkvm.a" "$st/x86_64"
 		fi
 		timed cst build_selftests >"$logs/$k-selftests.log" 2>&1 && selftests=ok || selftests=FAIL new=1
+	fi
+	echo "built='$built' new=$new kernel=$kernel kat=$kat selftests=$selftests sat=$sat" > "$logs/$k.state"
+done
+
+exports=$(git -C "$work" log --format=%h -G'EXPORT_SYMBOL' base..HEAD -- . ':!arch/x86/kvm/' ':!virt/')
+[ -z "$exports" ] || result FAIL "modules" "commits $exports change exports outside KVM, but prefixes link against the last one's"
+if timed cmo prepare_modules >"$logs/modules-prepare.log" 2>&1; then
+	modules=ok linked=1
+else
+	modules=FAIL linked=
+	result FAIL "modules" "no host kernel to link against; see $logs/modules-prepare.log"
+	fail_note modules "$logs/modules-prepare.log"
+fi
+mat=1
+k=0
+for c in $prefixes; do
+	k=$((k + 1))
+	. "$logs/$k.state"
+	git -C "$work" checkout -q "$c"
+	what="build $k/$n $(git -C "$work" log -1 --format=%s "$c" | cut -c1-50)"
+	if [ -n "$linked" ] && kernel_change; then
+		mat=$k
+		timed cmo build_modules >"$logs/$k-modules.log" 2>&1 && modules=ok || modules=FAIL new=1
 	fi
 	if [ $kernel = ok ] && [ $modules = ok ] && [ $selftests = ok ]; then
 		result ok "$what" "${built:-nothing to rebuild}"
