@@ -69,7 +69,7 @@ series-check: deps build
 	@sh $(H)/series-check.sh build/run/series/counts
 
 ## check-base    the series' new selftests must fail on the base (build/base-check)
-check-base: deps selftests
+check-base: deps kernel selftests
 	@sh $(H)/check-base.sh build/run/base/counts
 
 ## cross-check   Debian's 6.12 KVM must pass its own xapic selftests on the emulated host

@@ -24,8 +24,24 @@ for p in "$@"; do
 	[ "$p" = "$last" ] && break
 done
 
-sh "$top/harness/fetch-base.sh"
-scratch_tree "$bb/linux" prefix
+# The base's kernel differs from build/kernel only where the series' later
+# patches change it. Start from copies of build/linux and build/kernel,
+# with their times (cp -a), so that make rebuilds only that: about 1 CPU-min
+# instead of 7 for ccache's answers for every object. The copied .cmd and
+# .d files name the source tree and, for objtool, the output directory by
+# their absolute paths: a stale one would rebuild objtool, then everything.
+[ -f "$kobj/vmlinux" ] || die "build/kernel is not built; run 'make kernel' first"
+rm -rf "$bb/linux" "$bb/kernel"
+mkdir -p "$bb"
+flock "$kobj.lock" cp -a "$kobj" "$bb/kernel"
+cp -a "$tree" "$bb/linux"
+find "$bb/kernel" \( -name '*.cmd' -o -name '*.d' \) -type f -exec grep -lF -e "$tree" -e "$kobj" {} + |
+	xargs -r sed -i -e "s|$tree\([/\" ]\)|$bb/linux\1|g" -e "s|$kobj/|$bb/kernel/|g"
+# The copy's index has the old inodes: refresh it, or git would rewrite
+# every file and make would rebuild every object.
+git -C "$bb/linux" update-index -q --refresh || true
+git -C "$bb/linux" reset -q --hard && git -C "$bb/linux" clean -q -fdx &&
+	git -C "$bb/linux" checkout -q -B prefix base
 msg "base-check: applying $(echo $prefix | wc -w) patches, up to $(basename "$last")"
 GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
 	git -C "$bb/linux" am -q $prefix || die "the series' prefix does not apply to the base"
