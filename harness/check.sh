@@ -56,8 +56,9 @@ part tree sh -c "sh '$top/harness/tree.sh' && sh '$top/harness/build.sh' config 
 	mkdir -p '$runs/tree' && echo '0 0 0 0 0' > '$runs/tree/counts'"
 if ok tree; then
 	# Side by side, their lines carry their names. The series check needs
-	# only the config: it runs beside the build. The boots keep about one
-	# core busy; check-base gets ccache hits from the build.
+	# only the config until its modules builds, which wait for the host's
+	# kernel (build.sh's lock): it runs beside the build. The boots keep
+	# about one core busy; check-base starts from copies of the build.
 	msg "series checks, beside the build (kernel, selftests, emulator)"
 	part series sh "$top/harness/series-check.sh" "$runs/series/counts" &
 	# In the background too: a part's CPU count is that of its own shell,
