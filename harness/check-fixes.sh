@@ -187,7 +187,7 @@ awk -F' \\| ' -v table="$table" '
 		n = $0; sub(/^\| /, "", n); sub(/ .*/, "", n)
 		# Replace the last cell (no sub(): a message may hold "&").
 		if (n in col) {
-			line = $0; sub(/ \|$/, "", line)
+			line = $0; sub(/\|$/, "", line)	# keeps an empty last cell
 			while ((i = index(line, " | ")) > 0) { pre = pre substr(line, 1, i + 2); line = substr(line, i + 3) }
 			$0 = pre col[n] " |"; pre = ""
 		}
