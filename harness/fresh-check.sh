@@ -59,7 +59,7 @@ echo "fresh machine: make check took $(((t1 - t0) / 60))m$(((t1 - t0) % 60))s co
 exit $((st || rst))
 EOT
 
-msg "running make check and make run in the fresh root (cold: 42 min on 2 cores, 2026-12-03)"
+msg "running make check and make run in the fresh root (cold: 32 to 42 min on 2 cores, 2026-12-03)"
 st=0
 unshare --mount --propagation private /bin/sh -c '
 	set -e
