@@ -2,10 +2,11 @@
 # make check-fixes: each fix of the series, proven by its test. For every
 # row of tests/fixes, the series is applied with that patch (or range)
 # reverted, in a scratch tree (build/check-fixes), built with ccache and
-# booted with kvm_amd.avic=1 nested=0; the row's test runs RUNS times and
-# must fail, with the row's message, at least once. Then the whole series
-# runs every row's test RUNS times: zero failures allowed. The table goes
-# to build/check-fixes/table.md and into docs/series.md's last column.
+# booted with kvm_amd.avic=1 (nested=0 unless the row's test ends in
+# "+nested"); the row's test runs RUNS times and must fail, with the
+# row's message, at least once. Then the whole series runs every row's
+# test RUNS times: zero failures allowed. The table goes to
+# build/check-fixes/table.md and into docs/series.md's last column.
 #   check-fixes.sh COUNTS ["PATTERN..."]   only the rows whose patch field matches a pattern
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -25,12 +26,14 @@ npatches=$(echo "$patches" | wc -l)
 sh "$top/harness/fetch-base.sh"
 sh "$top/harness/build.sh" all >/dev/null
 
-# runs BUILD OUTDIR TEST RUNS: boot BUILD's kernel, run TEST RUNS times.
+# runs BUILD OUTDIR TEST RUNS: boot BUILD's kernel, run TEST RUNS times,
+# with kvm_amd.nested=1 if TEST ends in "+nested", else nested=0.
 # A hang (a deadlock that SIGKILL cannot end) stops the boot after
 # TEST_TIMEOUT plus the watchdog's grace.
 runs() {
-	TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=0 TESTS=$3 REPEAT=$4 XFAIL=/dev/null LABEL=check-fixes \
-		sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
+	case $3 in *+nested) nested=1 ;; *) nested=0 ;; esac
+	TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS=${3%+nested} REPEAT=$4 \
+		XFAIL=/dev/null LABEL=check-fixes sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
 }
 # tally OUTDIR TEST SUBSTRING: "runs failures failures-with-the-message",
 # then the last output line of the first other failure. A run fails when
@@ -96,19 +99,19 @@ while read -r pp t n want; do
 		echo "| $pp | - | $want | |" >> "$table.new"
 		continue
 	fi
-	lo=${pp%-*} hi=${pp#*-}
+	# PATCHES: N, a range N-M, or a list of them, "24,33": latest first.
+	list=$(echo "$pp" | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done | sort -rn)
 	msg "check-fixes: the series without patch(es) $pp, $t x$n"
 	scratch_tree "$cf/linux" fixes
 	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
 		git -C "$cf/linux" am -q $patches || die "the series does not apply"
-	reverted=yes i=$hi
-	while [ "$i" -ge "$lo" ]; do
+	reverted=yes
+	for i in $list; do
 		c=$(git -C "$cf/linux" rev-parse "HEAD~$((npatches - i))")
 		git -C "$cf/linux" revert -n "$c" >/dev/null 2>&1 || { reverted=; break; }
-		i=$((i - 1))
 	done
 	if [ -z "$reverted" ]; then
-		result FAIL "patch $pp" "does not revert cleanly; tests/fixes must name a range"
+		result FAIL "patch $pp" "does not revert cleanly; tests/fixes must name a range or a list"
 		echo "| $pp | \`$t\` | does not revert cleanly | |" >> "$table.new"
 		continue
 	fi
@@ -131,7 +134,7 @@ while read -r pp t n want; do
 	fi
 	out=$cf/run/without-$pp
 	runs "$cf" "$out" "$t" "$n"
-	tally "$out" "$t" "$want" > "$out.tally"
+	tally "$out" "${t%+nested}" "$want" > "$out.tally"
 	read -r got failed matched < "$out.tally"
 	other=$(sed -n 2p "$out.tally")
 	if [ "$matched" -gt 0 ]; then
@@ -153,7 +156,7 @@ while read -r t n; do
 	msg "check-fixes: the whole series, $t x$n"
 	out=$cf/run/with-$(echo "$t" | tr / _)
 	runs "$build" "$out" "$t" "$n"
-	tally "$out" "$t" "" > "$out.tally"
+	tally "$out" "${t%+nested}" "" > "$out.tally"
 	read -r got failed matched < "$out.tally"
 	# Every run ran (no skip) and passed, and the boot itself was clean.
 	if [ "$got" = "$n" ] && [ "$failed" = 0 ] &&
@@ -164,7 +167,7 @@ while read -r t n; do
 		echo "FAIL series: $t ($failed failures, $got of $n runs reported; see $out.out)"
 		with="$failed/$n ($got reported)"
 	fi
-	sed -i "s#^\(| [0-9-]* | \`$t\` | .*\) | |\$#\1 | fails $with |#" "$table.new"
+	sed -i "s#^\(| [0-9,-]* | \`$t\` | .*\) | |\$#\1 | fails $with |#" "$table.new"
 done > "$cf/with"
 while read -r v rest; do result "$v" "$rest"; done < "$cf/with"
 [ -s "$cf/maxruns" ] || [ $((pass + fail + skip)) -gt 0 ] ||
@@ -177,10 +180,10 @@ awk -F' \\| ' -v table="$table" '
 		while ((getline l < table) > 0) {
 			split(l, c, / \| /); sub(/^\| /, "", c[1]); sub(/ \|$/, "", c[4])
 			if (c[1] !~ /^[0-9]/) continue
-			lo = c[1]; hi = c[1]; sub(/-.*/, "", lo); sub(/.*-/, "", hi)
+			lo = c[1]; sub(/[-,].*/, "", lo)
 			cell = c[2] == "-" ? c[3] : c[2] ": " c[3] " without " \
-				(lo == hi ? "it" : "patches " c[1]) (c[4] == "" ? "" : "; " c[4] " with the series")
-			col[lo] = cell	# a range proves its first patch
+				(lo == c[1] ? "it" : "patches " c[1]) (c[4] == "" ? "" : "; " c[4] " with the series")
+			col[lo] = cell	# a range or list proves its first patch
 		}
 	}
 	/^\| [0-9]+ \|/ {

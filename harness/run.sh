@@ -10,7 +10,7 @@ mkdir -p "$out"
 rm -f "$out/avic-trace.log"
 st=0
 QEMU_ARGS="-trace avic_* -D $out/avic-trace.log" \
-KERNEL_ARGS="harness.trace=kvm_avic_doorbell,kvm_avic_access_memslot,kvm_avic_apic_mode,kvm_avic_incomplete_ipi,kvm_avic_unaccelerated_access,kvm_inj_virq" \
+KERNEL_ARGS="harness.trace=kvm_avic_ring_doorbell,kvm_avic_access_memslot,kvm_avic_apic_mode,kvm_avic_incomplete_ipi,kvm_avic_unaccelerated_access,kvm_inj_virq" \
 TESTS=${TESTS:-"avic/* x86_64/avic_x2apic_ipi_test x86_64/avic_apic_page_test"} \
 	sh "$top/harness/boot.sh" 1 "$out" || st=$?
 

@@ -37,9 +37,13 @@
 #define INTERVAL_MS	10
 #define MAX_VMS		4096
 
-/* 5.10's APICV_INHIBIT_REASON_* bits, arch/x86/include/asm/kvm_host.h */
+/*
+ * APICV_INHIBIT_REASON_* bits, arch/x86/include/asm/kvm_host.h: 5.10's,
+ * and the series' APIC_ID_MODIFIED.
+ */
 static const char * const reason_names[] = {
 	"DISABLE", "HYPERV", "NESTED", "IRQWIN", "PIT_REINJ", "X2APIC",
+	"APIC_ID_MODIFIED",
 };
 
 struct vm {
