@@ -1,8 +1,9 @@
 #!/bin/sh
 # make check-base: show that the series' new selftests fail on the base.
-# The "base" here is the pinned base plus the series' prefix up to its
-# last "KVM: selftests:" patch: the fix and the debugfs files the tests
-# need, the APIC library and the tests, none of the hybrid-AVIC changes.
+# The "base" here is the pinned base plus the series' patches that come
+# before its first "KVM: selftests:" patch (the fix and the debugfs files
+# the tests need) and every "KVM: selftests:" patch (the APIC library and
+# the tests), none of the hybrid-AVIC changes.
 # It is built in build/base-check and booted with kvm_amd.avic=1; every
 # new test is an expected failure there, so one that passes fails this
 # check: it could not see the missing behaviour.
@@ -13,16 +14,16 @@ set -eu
 counts=$1
 bb=$build/base-check
 set -- $(ls "$top"/patches/[0-9][0-9][0-9][0-9]-*.patch | grep -v /0000-cover-letter.patch)
-last=
+prefix= tests=
 for p in "$@"; do
-	grep -q '^Subject: \[PATCH[^]]*\] KVM: selftests:' "$p" && last=$p
+	if grep -q '^Subject: \[PATCH[^]]*\] KVM: selftests:' "$p"; then
+		tests="$tests $p"
+		prefix="$prefix $p"
+	elif [ -z "$tests" ]; then
+		prefix="$prefix $p"
+	fi
 done
-[ -n "$last" ] || die "patches/ has no 'KVM: selftests:' patch"
-prefix=
-for p in "$@"; do
-	prefix="$prefix $p"
-	[ "$p" = "$last" ] && break
-done
+[ -n "$tests" ] || die "patches/ has no 'KVM: selftests:' patch"
 
 # The base's kernel differs from build/kernel only where the series' later
 # patches change it. Start from copies of build/linux and build/kernel,
@@ -42,9 +43,9 @@ find "$bb/kernel" \( -name '*.cmd' -o -name '*.d' \) -type f -exec grep -lF -e "
 git -C "$bb/linux" update-index -q --refresh || true
 git -C "$bb/linux" reset -q --hard && git -C "$bb/linux" clean -q -fdx &&
 	git -C "$bb/linux" checkout -q -B prefix base
-msg "base-check: applying $(echo $prefix | wc -w) patches, up to $(basename "$last")"
+msg "base-check: applying $(echo $prefix | wc -w) patches, $(echo $tests | wc -w) of them selftests"
 GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
-	git -C "$bb/linux" am -q $prefix || die "the series' prefix does not apply to the base"
+	git -C "$bb/linux" am -q $prefix || die "the series' selftests and what they need do not apply to the base"
 
 BUILD=$bb sh "$top/harness/build.sh" kernel
 # The tests come before the fixes: where the prefix's tools/ and uapi
