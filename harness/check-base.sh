@@ -1,9 +1,9 @@
 #!/bin/sh
 # make check-base: show that the series' new selftests fail on the base.
-# The "base" here is the pinned base plus the series' patches that come
-# before its first "KVM: selftests:" patch (the fix and the debugfs files
-# the tests need) and every "KVM: selftests:" patch (the APIC library and
-# the tests), none of the hybrid-AVIC changes.
+# The "base" here is the pinned base plus the patches that
+# tests/base-needs names (the first fix and the debugfs files the tests
+# read) and every "KVM: selftests:" patch (the APIC library and the
+# tests), none of the other fixes or the hybrid-AVIC changes.
 # It is built in build/base-check and booted with kvm_amd.avic=1; every
 # new test is an expected failure there, so one that passes fails this
 # check: it could not see the missing behaviour.
@@ -14,16 +14,26 @@ set -eu
 counts=$1
 bb=$build/base-check
 set -- $(ls "$top"/patches/[0-9][0-9][0-9][0-9]-*.patch | grep -v /0000-cover-letter.patch)
-prefix= tests=
+needs=$top/tests/base-needs
+prefix= tests= found=0
 for p in "$@"; do
-	if grep -q '^Subject: \[PATCH[^]]*\] KVM: selftests:' "$p"; then
+	# The Subject: header, unfolded.
+	subject=$(awk '/^Subject: / { s = $0; getline; while (/^ /) { s = s $0; getline } print s; exit }' "$p" |
+		sed 's/^Subject: \[PATCH[^]]*\] //')
+	case $subject in
+	"KVM: selftests:"*)
 		tests="$tests $p"
-		prefix="$prefix $p"
-	elif [ -z "$tests" ]; then
-		prefix="$prefix $p"
-	fi
+		prefix="$prefix $p" ;;
+	*)
+		if grep -qxF "$subject" "$needs"; then
+			prefix="$prefix $p"
+			found=$((found + 1))
+		fi ;;
+	esac
 done
 [ -n "$tests" ] || die "patches/ has no 'KVM: selftests:' patch"
+[ "$found" -eq "$(grep -cv '^#' "$needs")" ] ||
+	die "tests/base-needs names $(grep -cv '^#' "$needs") patches, patches/ has $found of them"
 
 # The base's kernel differs from build/kernel only where the series' later
 # patches change it. Start from copies of build/linux and build/kernel,
