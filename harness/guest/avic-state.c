@@ -10,7 +10,7 @@
  *
  * Two sources, both KVM's own:
  * - every INTERVAL_MS, each VM's debugfs directory: apicv_inhibit_reasons
- *   (the series' patch 25) and the VM's "exits" statistic. A VM "ran"
+ *   (the series' patch 26) and the VM's "exits" statistic. A VM "ran"
  *   when its exits grew between two samples, and ran "with AVIC active"
  *   when its inhibit reasons read 0 at both ends of such an interval.
  *   A VM that lives less than one interval is not seen, and VMs that
