@@ -7,7 +7,8 @@
 # with 'git am'.  The binary is installed into $cache/qemu-<hash>/, where
 # <hash> covers the pinned source, the patches and the configure options,
 # so a second run with nothing changed only prints the path.
-# Environment: JOBS (default 2), BUILD, XDG_CACHE_HOME (see harness/lib.sh).
+# Environment: JOBS (default 2), BUILD, XDG_CACHE_HOME (see harness/lib.sh);
+# EMULATOR_PATCHES, another directory of patches (make check-fixes).
 set -eu
 . "$(dirname "$0")/../harness/lib.sh"
 
@@ -29,7 +30,7 @@ CONFIGURE_OPTS="--target-list=x86_64-softmmu --without-default-features
 --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
 
 emu=$top/emulator
-patches=$emu/patches
+patches=${EMULATOR_PATCHES:-$emu/patches}
 src=$build/qemu-src        # git work tree: pristine Debian source + patches
 obj=$build/qemu-obj        # build directory
 dl=$cache/qemu-download    # downloaded source package

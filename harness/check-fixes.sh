@@ -5,8 +5,10 @@
 # booted with kvm_amd.avic=1 (nested=0 unless the row's test ends in
 # "+nested"); the row's test runs RUNS times and must fail, with the
 # row's message, at least once. Then the whole series runs every row's
-# test RUNS times: zero failures allowed. The table goes to
-# build/check-fixes/table.md and into docs/series.md's last column.
+# test RUNS times: zero failures allowed. A row "qN" is a fix of the
+# emulator: the whole series runs on a QEMU built without emulator
+# patch N. The table goes to build/check-fixes/table.md, and the kernel
+# rows into docs/series.md's last column.
 #   check-fixes.sh COUNTS ["PATTERN..."]   only the rows whose patch field matches a pattern
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -26,14 +28,28 @@ npatches=$(echo "$patches" | wc -l)
 sh "$top/harness/fetch-base.sh"
 sh "$top/harness/build.sh" all >/dev/null
 
-# runs BUILD OUTDIR TEST RUNS: boot BUILD's kernel, run TEST RUNS times,
-# with kvm_amd.nested=1 if TEST ends in "+nested", else nested=0.
+# runs BUILD OUTDIR TEST RUNS [QEMU]: boot BUILD's kernel (on QEMU, by
+# default emulator/'s), run TEST RUNS times, with kvm_amd.nested=1 if
+# TEST ends in "+nested", else nested=0.
 # A hang (a deadlock that SIGKILL cannot end) stops the boot after
 # TEST_TIMEOUT plus the watchdog's grace.
 runs() {
 	case $3 in *+nested) nested=1 ;; *) nested=0 ;; esac
 	TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS=${3%+nested} REPEAT=$4 \
-		XFAIL=/dev/null LABEL=check-fixes sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
+		QEMU=${5:-} XFAIL=/dev/null LABEL=check-fixes sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
+}
+# emulator_without qN[,M...]: build the emulator without those patches of
+# emulator/patches (in its own tree, build/check-fixes/qemu-*; cached
+# like any other build) and print the binary's path.
+emulator_without() {
+	skip=$(echo "$1" | tr -d q | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done)
+	d=$cf/emulator-$1
+	rm -rf "$d" && mkdir -p "$d"
+	for p in "$top"/emulator/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+		i=$(basename "$p" | cut -c1-4 | sed 's/^0*//')
+		echo "$skip" | grep -qx "$i" || cp "$p" "$d/"
+	done
+	BUILD=$cf EMULATOR_PATCHES=$d sh "$top/emulator/build.sh" 2>"$cf/emulator-build-$1.log"
 }
 # tally OUTDIR TEST SUBSTRING: "runs failures failures-with-the-message",
 # then the last output line of the first other failure. A run fails when
@@ -79,6 +95,38 @@ tally() {
 	}'
 }
 
+# kernel_without PATCHES: build the series without those patches (N, a
+# range N-M, or a list of them, "24,33") in build/check-fixes, with its
+# selftests. Prints why it could not, if it could not.
+kernel_without() {
+	list=$(echo "$1" | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done | sort -rn)
+	scratch_tree "$cf/linux" fixes
+	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
+		git -C "$cf/linux" am -q $patches || die "the series does not apply"
+	for i in $list; do
+		c=$(git -C "$cf/linux" rev-parse "HEAD~$((npatches - i))")
+		git -C "$cf/linux" revert -n "$c" >/dev/null 2>&1 || {
+			echo "does not revert cleanly (tests/fixes must name a range or a list)"
+			return
+		}
+	done
+	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost GIT_AUTHOR_NAME=check \
+	GIT_AUTHOR_EMAIL=check@localhost git -C "$cf/linux" commit -q -m "revert $1"
+	# The selftests come before the fixes: a revert that leaves tools/
+	# alone runs the series' own selftests build.
+	rm -rf "$cf/selftests"
+	if git -C "$cf/linux" diff --quiet HEAD~1 -- tools/; then
+		ln -s "$build/selftests" "$cf/selftests"
+		st=true
+	else
+		st="sh $top/harness/build.sh selftests"
+	fi
+	if ! BUILD=$cf sh "$top/harness/build.sh" kernel >"$cf/build-$1.log" 2>&1 ||
+	   ! BUILD=$cf $st >>"$cf/build-$1.log" 2>&1; then
+		echo "does not build without it (see $cf/build-$1.log)"
+	fi
+}
+
 # The rows: PATCHES TEST RUNS SUBSTRING, or PATCHES - - reason.
 rows=$cf/rows
 grep -v '^#' "$top/tests/fixes" | awk 'NF' > "$rows"
@@ -99,52 +147,37 @@ while read -r pp t n want; do
 		echo "| $pp | - | $want | |" >> "$table.new"
 		continue
 	fi
-	# PATCHES: N, a range N-M, or a list of them, "24,33": latest first.
-	list=$(echo "$pp" | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done | sort -rn)
-	msg "check-fixes: the series without patch(es) $pp, $t x$n"
-	scratch_tree "$cf/linux" fixes
-	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
-		git -C "$cf/linux" am -q $patches || die "the series does not apply"
-	reverted=yes
-	for i in $list; do
-		c=$(git -C "$cf/linux" rev-parse "HEAD~$((npatches - i))")
-		git -C "$cf/linux" revert -n "$c" >/dev/null 2>&1 || { reverted=; break; }
-	done
-	if [ -z "$reverted" ]; then
-		result FAIL "patch $pp" "does not revert cleanly; tests/fixes must name a range or a list"
-		echo "| $pp | \`$t\` | does not revert cleanly | |" >> "$table.new"
-		continue
-	fi
-	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost GIT_AUTHOR_NAME=check \
-	GIT_AUTHOR_EMAIL=check@localhost git -C "$cf/linux" commit -q -m "revert $pp"
-	# The selftests come before the fixes: a revert that leaves tools/
-	# alone runs the series' own selftests build.
-	rm -rf "$cf/selftests"
-	if git -C "$cf/linux" diff --quiet HEAD~1 -- tools/; then
-		ln -s "$build/selftests" "$cf/selftests"
-		st=true
-	else
-		st="sh $top/harness/build.sh selftests"
-	fi
-	if ! BUILD=$cf sh "$top/harness/build.sh" kernel >"$cf/build-$pp.log" 2>&1 ||
-	   ! BUILD=$cf $st >>"$cf/build-$pp.log" 2>&1; then
-		result FAIL "patch $pp" "the series without it does not build; see $cf/build-$pp.log"
-		echo "| $pp | \`$t\` | does not build without it | |" >> "$table.new"
-		continue
-	fi
 	out=$cf/run/without-$pp
-	runs "$cf" "$out" "$t" "$n"
+	case $pp in
+	q*)
+		what="emulator patch ${pp#q}"
+		msg "check-fixes: the emulator without patch(es) ${pp#q}, $t x$n"
+		qemu=$(emulator_without "$pp") && why= ||
+			why="does not build without it (see $cf/emulator-build-$pp.log)"
+		kbuild=$build ;;
+	*)
+		what="patch $pp" qemu=
+		msg "check-fixes: the series without patch(es) $pp, $t x$n"
+		why=$(kernel_without "$pp") || why="the series does not apply"
+		kbuild=$cf ;;
+	esac
+	if [ -n "$why" ]; then
+		result FAIL "$what" "$why"
+		echo "| $pp | \`$t\` | $why | |" >> "$table.new"
+		continue
+	fi
+	runs "$kbuild" "$out" "$t" "$n" "$qemu"
 	tally "$out" "${t%+nested}" "$want" > "$out.tally"
 	read -r got failed matched < "$out.tally"
 	other=$(sed -n 2p "$out.tally")
 	if [ "$matched" -gt 0 ]; then
-		result ok "patch $pp" "$t fails $failed/$got without it, $matched with '$want'"
+		result ok "$what" "$t fails $failed/$got without it, $matched with '$want'"
 	elif [ "$failed" -gt 0 ]; then
-		result FAIL "patch $pp" "$t fails $failed/$got without it, but not with '$want': $other"
+		result FAIL "$what" "$t fails $failed/$got without it, but not with '$want': $other"
 	elif [ "$got" = 0 ]; then
-		result FAIL "patch $pp" "$t did not run without it (skipped?); see $out.out"
+		result FAIL "$what" "$t did not run without it (skipped?); see $out.out"
 	else
-		result FAIL "patch $pp" "$t passes $got/$got without it: it does not cover the patch"
+		result FAIL "$what" "$t passes $got/$got without it: it does not cover the patch"
 	fi
 	echo "| $pp | \`$t\` | fails $failed/$got, $matched with \"$want\" | |" >> "$table.new"
 	echo "$t $n" >> "$cf/maxruns"
@@ -167,7 +200,7 @@ while read -r t n; do
 		echo "FAIL series: $t ($failed failures, $got of $n runs reported; see $out.out)"
 		with="$failed/$n ($got reported)"
 	fi
-	sed -i "s#^\(| [0-9,-]* | \`$t\` | .*\) | |\$#\1 | fails $with |#" "$table.new"
+	sed -i "s#^\(| q\{0,1\}[0-9,-]* | \`$t\` | .*\) | |\$#\1 | fails $with |#" "$table.new"
 done > "$cf/with"
 while read -r v rest; do result "$v" "$rest"; done < "$cf/with"
 [ -s "$cf/maxruns" ] || [ $((pass + fail + skip)) -gt 0 ] ||
