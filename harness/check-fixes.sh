@@ -38,11 +38,13 @@ runs() {
 	TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS=${3%+nested} REPEAT=$4 \
 		QEMU=${5:-} XFAIL=/dev/null LABEL=check-fixes sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
 }
+# numbers "N-M,K": the patch numbers of a row, one per line.
+numbers() { echo "$1" | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done; }
 # emulator_without qN[,M...]: build the emulator without those patches of
 # emulator/patches (in its own tree, build/check-fixes/qemu-*; cached
 # like any other build) and print the binary's path.
 emulator_without() {
-	skip=$(echo "$1" | tr -d q | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done)
+	skip=$(numbers "${1#q}")
 	d=$cf/emulator-$1
 	rm -rf "$d" && mkdir -p "$d"
 	for p in "$top"/emulator/patches/[0-9][0-9][0-9][0-9]-*.patch; do
@@ -99,7 +101,7 @@ tally() {
 # range N-M, or a list of them, "24,33") in build/check-fixes, with its
 # selftests. Prints why it could not, if it could not.
 kernel_without() {
-	list=$(echo "$1" | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done | sort -rn)
+	list=$(numbers "$1" | sort -rn)
 	scratch_tree "$cf/linux" fixes
 	GIT_COMMITTER_NAME=check GIT_COMMITTER_EMAIL=check@localhost \
 		git -C "$cf/linux" am -q $patches || die "the series does not apply"
