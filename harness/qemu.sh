@@ -13,6 +13,6 @@ path)
 	else
 		sh "$top/emulator/build.sh" || die "building the emulator failed"
 	fi ;;
-cpu) echo "${CPU:-EPYC,+svm,+npt,+avic}" ;;
+cpu) echo "${CPU:-EPYC,+svm,+npt,+avic,+invtsc}" ;;
 *) die "usage: $0 path|cpu" ;;
 esac
