@@ -30,3 +30,4 @@ guest guest -m32 stubs exc nmi
 guest guest64 "" handler exc
 gcc -O2 -Wall -static -pthread -I"$work" -I"$here" -o "$out/avictest" "$here/avictest.c"
 gcc -O2 -Wall -static -I"$work" -I"$here" -o "$out/cr8test" "$here/cr8test.c"
+gcc -O2 -Wall -static -pthread -o "$out/smctest" "$here/smctest.c"

@@ -1,0 +1,126 @@
+/*
+ * Cross-modifying code on the emulated host itself, no KVM involved.
+ *
+ * A writer thread (host CPU 0) rewrites the immediate of a small
+ * function, "mov $imm, %eax; ret", that a reader thread (host CPU 1)
+ * calls in a loop.  Each round stores an odd value, spins for a random
+ * while, stores the next even value and waits until the reader's call
+ * returns it.  A TCG that translates the function while the second store
+ * lands, and links that translation without seeing the store, keeps
+ * returning the odd value: the round times out.  Linux's text_poke_bp()
+ * depends on the same thing: its int3 must not outlive the last store.
+ *
+ * The reader sometimes runs a translation made between the two stores
+ * (it returns the odd value): those rounds came near the window, and
+ * the test reports how many did.
+ *
+ *   smctest [ROUNDS]
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static volatile uint32_t *imm;
+static uint32_t (*func)(void);
+static volatile uint32_t last;		/* latest value the reader got */
+static volatile int stop;
+static unsigned long odd_seen;		/* reader calls that returned odd */
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("sched_setaffinity");
+		exit(1);
+	}
+}
+
+static void *reader(void *arg)
+{
+	pin(1);
+	while (!stop) {
+		uint32_t v = func();
+
+		if (v & 1)
+			__atomic_add_fetch(&odd_seen, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&last, v, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long rounds = argc > 1 ? strtoul(argv[1], NULL, 0) : 20000;
+	unsigned long r, near = 0;
+	unsigned int seed = time(NULL);
+	pthread_t t;
+	uint8_t *page;
+
+	printf("# smctest: %lu rounds, seed %u\n", rounds, seed);
+	srand(seed);
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	/* mov $0, %eax; ret, with the immediate 4-byte aligned at 0x104 */
+	page[0x103] = 0xb8;
+	imm = (uint32_t *)(page + 0x104);
+	*imm = 0;
+	page[0x108] = 0xc3;
+	func = (uint32_t (*)(void))(page + 0x103);
+
+	pin(0);
+	if (pthread_create(&t, NULL, reader, NULL)) {
+		perror("pthread_create");
+		return 1;
+	}
+	for (r = 1; r <= rounds; r++) {
+		uint32_t even = 2 * r;
+		unsigned long odd_before = __atomic_load_n(&odd_seen, __ATOMIC_RELAXED);
+		double deadline;
+		int spin = rand() % 4096;
+
+		__atomic_store_n(imm, even - 1, __ATOMIC_RELEASE);
+		for (volatile int i = 0; i < spin; i++)
+			;
+		__atomic_store_n(imm, even, __ATOMIC_RELEASE);
+		deadline = now() + 5;
+		while (__atomic_load_n(&last, __ATOMIC_ACQUIRE) != even) {
+			if (now() > deadline) {
+				printf("FAIL: round %lu: the function still returns %u, 5 s after its code was changed to return %u\n",
+				       r, last, even);
+				return 1;
+			}
+		}
+		if (__atomic_load_n(&odd_seen, __ATOMIC_RELAXED) != odd_before)
+			near++;
+	}
+	stop = 1;
+	pthread_join(t, NULL);
+	printf("# %lu of %lu rounds ran a translation made between the two stores\n",
+	       near, rounds);
+	if (!near) {
+		printf("FAIL: no round came near the window; nothing was tested\n");
+		return 1;
+	}
+	printf("ok: every change of the code was seen\n");
+	return 0;
+}
