@@ -57,7 +57,9 @@ emulator_without() {
 # then the last output line of the first other failure. A run fails when
 # the test fails or a kernel-log report appears during it; a run that
 # never reported (a hang: the boot was killed) is a failure too, and its
-# message is looked for in the console log.
+# message is looked for in the console log. So is a boot that never
+# reached the test runner, whose text also says "the kernel did not
+# reach the test runner" (a row's MESSAGE may name it).
 tally() {
 	tr -d '\r' < "$1/ktap.log" | awk -v t="$2" -v want="$3" -v console="$1/console.log" \
 		-v patterns="$top/tests/kernel-log-patterns" '
@@ -71,7 +73,7 @@ tally() {
 		if (hit) m++
 		else if (other == "") other = last
 	}
-	/^# RUN / { cur = $3; text = ""; last = ""; splat = 0; next }
+	/^# RUN / { cur = $3; text = ""; last = ""; splat = 0; started = 1; next }
 	cur == t && /^# / {
 		text = text "\n" $0
 		if ($0 ~ /^# kmsg: / && substr($0, 9) ~ bad) splat = 1
@@ -91,6 +93,13 @@ tally() {
 			n++
 			while ((getline l < console) > 0) text = text "\n" l
 			last = "(no result: the run stopped during it)"
+			failed(text)
+		}
+		if (!started) {
+			n++
+			while ((getline l < console) > 0) text = text "\n" l
+			text = text "\nthe kernel did not reach the test runner"
+			last = "(no result: the kernel did not reach the test runner)"
 			failed(text)
 		}
 		printf "%d %d %d\n%s\n", n, f, m, other
