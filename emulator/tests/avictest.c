@@ -34,6 +34,8 @@ static int nr_vcpus = 2;
 #define CMD(cpu) ((volatile uint32_t *)(mem + 0x30000 + (cpu) * 8 + 4))
 #define DONE(cpu) ((volatile uint32_t *)(mem + 0x30100 + (cpu) * 4))
 #define DONEX(cpu, o) ((volatile uint32_t *)(mem + 0x30100 + (o) + (cpu) * 4))
+/* Counts the guest's idle loop, which runs with interrupts enabled. */
+#define BEAT(cpu) ((volatile uint32_t *)(mem + 0x30200 + (cpu) * 4))
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
@@ -85,7 +87,6 @@ static void *vcpu_thread(void *arg)
 		if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) { printf("  suberror %u ndata %u:", run->internal.suberror, run->internal.ndata); for (unsigned j = 0; j < run->internal.ndata && j < 16; j++) printf(" %llx", (unsigned long long)run->internal.data[j]); printf("\n"); }
 		{ struct kvm_regs rr; ioctl(fd, KVM_GET_REGS, &rr); printf("  rip %llx rflags %llx rsp %llx\n", rr.rip, rr.rflags, rr.rsp); }
 		fflush(stdout);
-		sleep(1000);
 		exit(1);
 	}
 }
@@ -109,6 +110,36 @@ static int wait_count(volatile uint32_t *p, uint32_t want, double tmo, const cha
 	double t = now();
 	while (*p < want) {
 		if (now() - t > tmo) { printf("FAIL: %s: count %u, want %u\n", what, *p, want); failed = 1; return -1; }
+		usleep(100);
+	}
+	return 0;
+}
+
+/*
+ * Let @cpu run its idle loop, interrupts enabled, a while: an interrupt
+ * it can take by then has been delivered.
+ */
+static int idle_beats(int cpu)
+{
+	uint32_t from = *BEAT(cpu);
+	double t = now();
+
+	while (*BEAT(cpu) - from < 1000) {
+		if (now() - t > 10) { printf("FAIL: cpu %d idle loop stopped\n", cpu); failed = 1; return -1; }
+		usleep(100);
+	}
+	return 0;
+}
+
+static unsigned long vm_stat(const char *name);
+
+/* Wait until a vCPU took a HLT exit after @before (the VM's halt_exits). */
+static int wait_halt(unsigned long before, const char *what)
+{
+	double t = now();
+
+	while (vm_stat("halt_exits") == before || vm_stat("halt_exits") == ~0ul) {
+		if (now() - t > 10) { printf("FAIL: %s: no HLT exit\n", what); failed = 1; return -1; }
 		usleep(100);
 	}
 	return 0;
@@ -161,13 +192,13 @@ int main(int argc, char **argv)
 	}
 	pthread_t th[2];
 	for (long i = 0; i < nr_vcpus; i++) {
+		double t = now();
+
 		pthread_create(&th[i], 0, vcpu_thread, (void *)i);
-		usleep(200000);
-	}
-	double t = now();
-	while (!ready[0] || !ready[1]) {
-		if (now() - t > 30) { printf("FAIL: vcpus not ready\n"); return 1; }
-		usleep(1000);
+		while (!ready[i]) {
+			if (now() - t > 30) { printf("FAIL: vcpu %ld not ready\n", i); return 1; }
+			usleep(1000);
+		}
 	}
 	printf("ok: both vCPUs up\n");
 
@@ -200,10 +231,10 @@ int main(int argc, char **argv)
 	/* 4. TPR masking */
 	cmd(0, 3);
 	cmd(0, 5);
-	usleep(300000);
+	idle_beats(0);
 	cmd(0, 12);
 	uint32_t masked = *CNTP(0, 0x45);
-	CHECK(masked == 0, "TPR 0x50 masks vector 0x45 (delivered %u, PPR 0x%x TPR 0x%x IRR[95:64] 0x%x)", masked, *DONEX(0, 0x80), *DONEX(0, 0x90), *DONEX(0, 0xa0));
+	CHECK(masked == 0 && (*DONEX(0, 0xa0) & (1u << (0x45 - 64))), "TPR 0x50 holds vector 0x45 in IRR (delivered %u, PPR 0x%x TPR 0x%x IRR[95:64] 0x%x)", masked, *DONEX(0, 0x80), *DONEX(0, 0x90), *DONEX(0, 0xa0));
 	cmd(0, 4);
 	wait_count(CNTP(0, 0x45), 1, 10, "vector 0x45 after TPR=0");
 	CHECK(*CNTP(0, 0x45) == 1, "vector 0x45 delivered after TPR lowered");
@@ -211,7 +242,7 @@ int main(int argc, char **argv)
 	/* 5. all-but-self */
 	cmd(0, 7);
 	wait_count(CNTP(1, 0x43), 1, 10, "all-but-self");
-	usleep(100000);
+	idle_beats(0);
 	CHECK(*CNTP(1, 0x43) == 1 && *CNTP(0, 0x43) == 0, "all-but-self IPI: cpu1 %u cpu0 %u", *CNTP(1, 0x43), *CNTP(0, 0x43));
 
 	/* 6. logical flat */
@@ -225,8 +256,10 @@ int main(int argc, char **argv)
 
 	/* 7. MSI to a halted vCPU */
 	for (int i = 0; i < n / 5 + 1; i++) {
+		unsigned long halts = vm_stat("halt_exits");
+
 		cmd(1, 6);
-		usleep(20000);
+		wait_halt(halts, "MSI to halted vcpu1");
 		msi(1, 0x46);
 		if (wait_count(CNTP(1, 0x46), i + 1, 10, "MSI to halted vcpu1")) break;
 	}
@@ -244,8 +277,10 @@ int main(int argc, char **argv)
 	/* 10. IPI to a halted vCPU: IsRunning is clear, AVIC_INCOMPLETE_IPI */
 	uint32_t before = *CNTP(1, 0x42);
 	for (int i = 0; i < n / 5 + 1; i++) {
+		unsigned long halts = vm_stat("halt_exits");
+
 		cmd(1, 6);
-		usleep(20000);
+		wait_halt(halts, "IPI to halted vcpu1");
 		cmd(0, 2);
 		if (wait_count(CNTP(1, 0x42), before + i + 1, 10, "IPI to halted vcpu1")) break;
 	}
