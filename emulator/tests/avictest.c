@@ -137,8 +137,9 @@ static unsigned long vm_stat(const char *name);
 static int wait_halt(unsigned long before, const char *what)
 {
 	double t = now();
+	unsigned long halts;
 
-	while (vm_stat("halt_exits") == before || vm_stat("halt_exits") == ~0ul) {
+	while ((halts = vm_stat("halt_exits")) == before || halts == ~0ul) {
 		if (now() - t > 10) { printf("FAIL: %s: no HLT exit\n", what); failed = 1; return -1; }
 		usleep(100);
 	}
