@@ -81,5 +81,5 @@ for t in $new; do
 	echo "$t  must fail without hybrid AVIC"
 done > "$bb/expected-failures"
 mkdir -p "$(dirname "$counts")"
-BUILD=$bb XFAIL=$bb/expected-failures LABEL=base TESTS="$new" \
+BUILD=$bb XFAIL=$bb/expected-failures XFAIL_REPORTS=1 LABEL=base TESTS="$new" \
 	sh "$top/harness/boot.sh" 1 "$(dirname "$counts")"

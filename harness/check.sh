@@ -11,7 +11,7 @@ set -u
 
 # Everything, always: narrowed or retimed runs are make test's job.
 for v in TESTS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT REPEAT NESTED LABEL KERNEL_ARGS \
-	QEMU_ARGS QEMU CPU TCG_THREAD MUST_RUN NEED_AVIC; do
+	QEMU_ARGS QEMU CPU TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS; do
 	eval "set=\${$v+x}"
 	[ -z "$set" ] || die "make check runs every test as configured; $v is set.
 Unset it, or use 'make test $v=...' for a narrowed run."
