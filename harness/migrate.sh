@@ -6,7 +6,7 @@
 # QEMU= and CPU= as for harness/boot.sh (default: emulator/'s QEMU).
 # Needs build/ (make build). The result is the restored run's KTAP line.
 set -eu
-. "$(dirname "$0")/../../harness/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 out=$1 delay=${2:-8}
 qemu=$(sh "$top/harness/qemu.sh" path)
