@@ -3,12 +3,18 @@
 # emulated host with avic_stress_test, migrate it to a file a few seconds
 # into the test, restore it in a new QEMU and let the test finish there.
 #   migrate.sh OUTDIR [SECONDS]
-# QEMU= and CPU= as for harness/boot.sh (default: emulator/'s QEMU).
+# QEMU=, CPU= and QEMU_ARGS= as for harness/boot.sh (default: emulator/'s
+# QEMU). OUTDIR is emptied first; it must be new or a directory this
+# script made (it holds its state file).
 # Needs build/ (make build). The result is the restored run's KTAP line.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+[ $# -ge 1 ] || die "usage: $0 OUTDIR [SECONDS]"
 out=$1 delay=${2:-8}
+if [ -e "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -e "$out/ktap-source.log" ]; then
+	die "$out is not empty and not an earlier migrate.sh OUTDIR"
+fi
 qemu=$(sh "$top/harness/qemu.sh" path)
 cpu=$(sh "$top/harness/qemu.sh" cpu)
 bz=$kobj/arch/x86/boot/bzImage
@@ -57,6 +63,7 @@ until grep -q '^# RUN x86_64/avic_stress_test' "$out/ktap-source.log" 2>/dev/nul
 	[ $t -lt 300 ] || { kill $src; die "the source did not start the test within 300 s"; }
 done
 sleep "$delay"
+grep -q '^\(not \)\?ok 2 ' "$out/ktap-source.log" && { kill $src; die "the test ended before the migration; try fewer seconds"; }
 hmp "$out/mon-source" stop >/dev/null
 hmp "$out/mon-source" "migrate \"exec:cat > $out/state\"" >/dev/null
 t=0
@@ -64,14 +71,17 @@ until hmp "$out/mon-source" "info migrate" | grep -q 'Migration status: complete
 	sleep 2; t=$((t + 2))
 	[ $t -lt 300 ] || { kill $src; die "the migration did not complete within 300 s"; }
 done
-grep -q '^ok 2 ' "$out/ktap-source.log" && { kill $src; die "the test ended before the migration; try fewer seconds"; }
 hmp "$out/mon-source" quit >/dev/null || true
 wait $src || true
 
 "$qemu" "$@" -serial "file:$out/console.log" -serial "file:$out/ktap.log" \
 	-monitor "unix:$out/mon,server,nowait" -incoming defer > "$out/qemu.log" 2>&1 &
 dst=$!
-sleep 2
+t=0
+until [ -S "$out/mon" ]; do
+	sleep 1; t=$((t + 1))
+	[ $t -lt 60 ] || { kill $dst; die "the destination QEMU did not open its monitor"; }
+done
 hmp "$out/mon" "migrate_incoming \"exec:cat $out/state\"" >/dev/null
 t=0
 while hmp "$out/mon" "info status" | grep -q inmigrate; do
