@@ -6,7 +6,7 @@ SHELL := /bin/sh
 H := harness
 
 .PHONY: help run check check-full fresh-check check-fixes deps base tree retree export build kernel selftests emulator \
-	boot test series-check check-base cross-check deb clean distclean
+	boot test series-check check-base cross-check cross-suite deb clean distclean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -19,7 +19,7 @@ run: deps build
 check: deps
 	@sh $(H)/check.sh
 
-## check-full    make check with the slow selftests, the 6.12 cross-check and check-fixes (not in CI)
+## check-full    make check with the slow selftests, 6.12's whole suite (cross-suite) and check-fixes (not in CI)
 check-full: deps
 	@sh $(H)/check.sh full
 
@@ -75,6 +75,10 @@ check-base: deps kernel selftests
 ## cross-check   Debian's 6.12 KVM must pass its own xapic selftests on the emulated host
 cross-check: deps
 	@sh $(H)/cross-check.sh build/run/cross/counts
+
+## cross-suite   Debian's 6.12 runs its whole x86_64 KVM selftest suite on the emulated host
+cross-suite: deps
+	@sh $(H)/cross-check.sh build/run/cross-suite/counts suite
 
 ## deb           installable linux-image .deb with Debian's 5.10 config (real AMD hosts)
 deb: deps tree

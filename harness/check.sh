@@ -4,7 +4,7 @@
 # and without AVIC (avic=0), check the series, and show that the new
 # tests fail on the base. Ends with "N passed, N failed, N skipped".
 #   check.sh [full]   full (make check-full) adds the slow generic selftests
-#                     (FULL=1, see tests/generic-selftests), the 6.12 cross-check
+#                     (FULL=1, see tests/generic-selftests), 6.12's whole suite
 #                     and check-fixes
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -85,8 +85,8 @@ if ok tree; then
 fi
 if [ "${1:-}" = full ]; then
 	# Independent of the series: it runs even when the build failed.
-	msg "cross-check: 6.12's own xapic selftests on the emulated host (avic=1)"
-	part cross sh "$top/harness/cross-check.sh" "$runs/cross/counts"
+	msg "cross-suite: 6.12's whole KVM selftest suite on the emulated host (avic=1)"
+	part cross sh "$top/harness/cross-check.sh" "$runs/cross/counts" suite
 	msg "check-fixes: each fix's test without the fix, then with the whole series"
 	part fixes sh "$top/harness/check-fixes.sh" "$runs/fixes/counts"
 	cross="cross fixes"
@@ -113,7 +113,7 @@ echo "$what took $(mmss $elapsed), $((cpu / 60)) CPU-min ($(for p in $parts; do
 [ -z "$boots" ] || sum "selftests, AVIC on (avic=1, nested=0 and 1)" $boots
 [ -z "$boots" ] || sum "selftests, AVIC off (avic=0)" avic0
 sum "series checks (tree, build, series, base)" $series
-[ -z "$cross" ] || sum "emulator cross-check (6.12's selftests)" cross
+[ -z "$cross" ] || sum "emulator cross-check (6.12's whole suite)" cross
 [ -z "$cross" ] || sum "each fix proven by its test (check-fixes)" fixes
 sum "harness self-tests" harness
 for p in $parts; do cat "$runs/$p/counts"; done | awk '

@@ -6,11 +6,13 @@
 #   missing NAME        report it as failed: it should exist and was not built
 # Every x86_64 program of the selftests' Makefile (TEST_GEN_PROGS_x86_64)
 # and every AVIC test of emulator/tests is either run or reported.
-# tests/generic-selftests gives the architecture-independent ones their
-# arguments: "full:" runs a test only with FULL=1 (make check-full),
-# "skip:" skips it with a reason. TESTS="a b" (shell patterns) narrows
-# the run down, REPEAT=N runs each test N times (make check-fixes); the
-# flaky tests (tests/flaky) go to /tests/flaky.
+# tests/generic-selftests (GENERIC names another such file) gives the
+# architecture-independent ones their arguments: "full:" runs a test only
+# with FULL=1 (make check-full), "skip:" skips it with a reason.
+# TESTS="a b" (shell patterns) narrows the run down, REPEAT=N runs each
+# test N times (make check-fixes); the flaky tests (tests/flaky) go to
+# /tests/flaky. EMULATOR_TESTS=0 leaves out emulator/tests (for a tree
+# that does not build them).
 #   initramfs.sh OUT.cpio
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -35,13 +37,15 @@ makefile_tests() {
 		sed -n 's/^TEST_GEN_PROGS_x86_64[ 	]*+*=[ 	]*//p' | tr ' \t' '\n\n' | grep .
 }
 emulator_tests() {
+	[ "${EMULATOR_TESTS:-1}" = 1 ] || return 0
 	for f in "$top"/emulator/tests/*.c; do
 		b=${f##*/}; echo "avic/${b%.c}"
 	done
 }
 # The generic tests' lines, as "KIND NAME ARGS".
+generic=${GENERIC:-$top/tests/generic-selftests}
 generic() {
-	grep -v '^#' "$top/tests/generic-selftests" | awk 'NF {
+	grep -v '^#' "$generic" | awk 'NF {
 		kind = "run"
 		if ($1 == "full:" || $1 == "skip:") { kind = $1; $1 = "" ; sub(/^ /, "") }
 		print kind, $0 }'
@@ -61,11 +65,11 @@ list=$stage/tests/list
 : > "$list"
 { makefile_tests | grep / ; emulator_tests; } | while read -r t; do echo "run $t"; done > "$stage/all"
 generic >> "$stage/all"
-# Every generic test of the Makefile needs a line in tests/generic-selftests.
+# Every generic test of the Makefile needs a line in that file.
 for t in $(makefile_tests | grep -v /); do
 	selected "$t" || continue
 	awk -v t="$t" '$2 == t { f = 1 } END { exit !f }' "$stage/all" ||
-		die "$t is in the selftests' Makefile but not in tests/generic-selftests (run, full: or skip: with a reason)"
+		die "$t is in the selftests' Makefile but not in ${generic#$top/} (run, full: or skip: with a reason)"
 done
 while read -r kind t args; do
 	selected "$t" || continue
@@ -73,7 +77,7 @@ while read -r kind t args; do
 	skip:) echo "skip $t $args" >> "$list"; continue ;;
 	full:)
 		if [ "${FULL:-0}" != 1 ]; then
-			echo "skip $t only in make check-full (tests/generic-selftests)" >> "$list"
+			echo "skip $t only in make check-full (${generic#$top/})" >> "$list"
 			continue
 		fi ;;
 	esac

@@ -10,7 +10,7 @@
  *
  * Two sources, both KVM's own:
  * - every INTERVAL_MS, each VM's debugfs directory: apicv_inhibit_reasons
- *   (the series' patch 26) and the VM's "exits" statistic. A VM "ran"
+ *   (the series' debugfs patch) and the VM's "exits" statistic. A VM "ran"
  *   when its exits grew between two samples, and ran "with AVIC active"
  *   when its inhibit reasons read 0 at both ends of such an interval.
  *   A VM that lives less than one interval is not seen, and VMs that
@@ -23,6 +23,15 @@
  *   not inhibited, until it has been seen active.
  * - the kvm_apicv_update_request tracepoint in a private trace instance:
  *   the reason of every VM-wide deactivation, even a short one.
+ * A kernel without that file (upstream's, for make cross-check) has the
+ * kvm_apicv_inhibit_changed tracepoint instead, which fires on every
+ * set or clear of a reason, changed or not; then the line says how many
+ * of those events left a VM's inhibits at 0 (AVIC not inhibited) and
+ * which reasons (upstream's numbers) were set:
+ *
+ *   # avic: 1 VMs ran, AVIC state per VM unknown (no apicv_inhibit_reasons
+ *     in debugfs); kvm_apicv_inhibit_changed: 4 events left the inhibits
+ *     at 0, reasons set: 2
  */
 #include <dirent.h>
 #include <signal.h>
@@ -56,6 +65,8 @@ static struct vm vms[MAX_VMS];
 static int nr_vms;
 static unsigned long long seen_reasons;
 static int have_reasons_file;
+static unsigned long long changed_set;	/* kvm_apicv_inhibit_changed */
+static int changed_to_zero;
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -167,6 +178,15 @@ static void read_trace(void)
 		p = strstr(line, "kvm_apicv_update_request: deactivate bit=");
 		if (p)
 			seen_reasons |= 1ULL << (atoi(strchr(p, '=') + 1) & 63);
+		/* "kvm_apicv_inhibit_changed: set reason=2, inhibits=0x4 ..." */
+		p = strstr(line, "kvm_apicv_inhibit_changed: ");
+		if (!p)
+			continue;
+		if (!strncmp(p + 27, "set reason=", 11))
+			changed_set |= 1ULL << (atoi(p + 38) & 63);
+		p = strstr(p, "inhibits=0x");
+		if (p && !strtoull(p + 11, NULL, 16))
+			changed_to_zero++;
 	}
 	fclose(f);
 }
@@ -183,6 +203,7 @@ int main(void)
 	mkdir(INSTANCE, 0755);
 	write_file(INSTANCE "/trace", "");
 	write_file(INSTANCE "/events/kvm/kvm_apicv_update_request/enable", "1");
+	write_file(INSTANCE "/events/kvm/kvm_apicv_inhibit_changed/enable", "1");
 
 	while (!stop) {
 		sample();
@@ -200,7 +221,17 @@ int main(void)
 		return 0;
 	}
 	if (!have_reasons_file) {
-		printf("# avic: %d VMs ran, AVIC state unknown (no apicv_inhibit_reasons in debugfs)\n", ran);
+		printf("# avic: %d VMs ran, AVIC state per VM unknown (no apicv_inhibit_reasons in debugfs)", ran);
+		if (changed_to_zero || changed_set) {
+			printf("; kvm_apicv_inhibit_changed: %d events left the inhibits at 0, reasons set:",
+			       changed_to_zero);
+			for (bit = 0; bit < 64; bit++)
+				if (changed_set & (1ULL << bit))
+					printf("%s%d", first ? " " : ",", bit), first = 0;
+			if (first)
+				printf(" none");
+		}
+		printf("\n");
 		return 0;
 	}
 	printf("# avic: %d VMs ran, %d with AVIC active; inhibits:", ran, active);
