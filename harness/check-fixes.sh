@@ -30,10 +30,16 @@ sh "$top/harness/build.sh" all >/dev/null
 
 # runs BUILD OUTDIR TEST RUNS [QEMU]: boot BUILD's kernel (on QEMU, by
 # default emulator/'s), run TEST RUNS times, with kvm_amd.nested=1 if
-# TEST ends in "+nested", else nested=0.
+# TEST ends in "+nested", else nested=0. A TEST "bare/..." runs on QEMU
+# alone, without a kernel (harness/bare-metal.sh).
 # A hang (a deadlock that SIGKILL cannot end) stops the boot after
 # TEST_TIMEOUT plus the watchdog's grace.
 runs() {
+	case $3 in
+	bare/*)	# the emulator alone: no kernel
+		QEMU=${5:-} sh "$top/harness/bare-metal.sh" "$2" "$4" >"$2.out" 2>&1 || true
+		return ;;
+	esac
 	case $3 in *+nested) nested=1 ;; *) nested=0 ;; esac
 	TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS=${3%+nested} REPEAT=$4 \
 		QEMU=${5:-} XFAIL=/dev/null LABEL=check-fixes sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true

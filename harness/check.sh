@@ -1,8 +1,9 @@
 #!/bin/sh
 # make check: build, run every selftest on the emulated host with AVIC
 # able to stay active (avic=1 nested=0), with nested SVM (avic=1 nested=1)
-# and without AVIC (avic=0), check the series, and show that the new
-# tests fail on the base. Ends with "N passed, N failed, N skipped".
+# and without AVIC (avic=0), check the series, show that the new tests
+# fail on the base, and test the emulator's AVIC without KVM
+# (bare/svmtest). Ends with "N passed, N failed, N skipped".
 #   check.sh [full]   full (make check-full) adds the slow generic selftests
 #                     (FULL=1, see tests/generic-selftests), 6.12's whole suite
 #                     and check-fixes
@@ -51,7 +52,7 @@ part harness sh "$top/harness/selftest.sh" "$runs/harness/counts"
 
 ok() { [ "$(cat "$runs/$1/counts")" = "0 0 0 0 0" ]; }
 msg "the tree and the kernel's config"
-boots= series=tree cross=
+boots= series=tree cross= bare=
 part tree sh -c "sh '$top/harness/tree.sh' && sh '$top/harness/build.sh' config &&
 	mkdir -p '$runs/tree' && echo '0 0 0 0 0' > '$runs/tree/counts'"
 if ok tree; then
@@ -79,7 +80,9 @@ if ok tree; then
 			sh "$top/harness/boot.sh" 1 "$runs/nested1" &
 		part avic0 sh "$top/harness/boot.sh" 0 "$runs/avic0" &
 		part base sh "$top/harness/check-base.sh" "$runs/base/counts" &
-		boots="avic1 nested1" series="$series base"
+		# The emulator without KVM: a few seconds.
+		part bare env NEED_AVIC=1 sh "$top/harness/bare-metal.sh" "$runs/bare" 3 &
+		boots="avic1 nested1" series="$series base" bare=bare
 	fi
 	wait
 fi
@@ -104,7 +107,7 @@ sum() { # title parts...
 }
 elapsed=$(($(date +%s) - start))
 echo
-parts="harness $series $cross ${boots:+$boots avic0}"
+parts="harness $series $cross ${boots:+$boots avic0} $bare"
 cpu_s "$runs/times"; rm -f "$runs/times"
 # Wall time, then CPU minutes (user + sys): 2 cores give 2 a minute.
 echo "$what took $(mmss $elapsed), $((cpu / 60)) CPU-min ($(for p in $parts; do
@@ -113,6 +116,7 @@ echo "$what took $(mmss $elapsed), $((cpu / 60)) CPU-min ($(for p in $parts; do
 [ -z "$boots" ] || sum "selftests, AVIC on (avic=1, nested=0 and 1)" $boots
 [ -z "$boots" ] || sum "selftests, AVIC off (avic=0)" avic0
 sum "series checks (tree, build, series, base)" $series
+[ -z "$bare" ] || sum "the emulator without KVM (bare/svmtest)" bare
 [ -z "$cross" ] || sum "emulator cross-check (6.12's whole suite)" cross
 [ -z "$cross" ] || sum "each fix proven by its test (check-fixes)" fixes
 sum "harness self-tests" harness

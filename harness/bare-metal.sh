@@ -1,0 +1,89 @@
+#!/bin/sh
+# The emulator's bare-metal test: emulator/tests/bare-metal/svmtest.c, an
+# L1 hypervisor that the emulator boots directly (-kernel), with no KVM
+# in between. Builds its image and runs it RUNS times on the emulator
+# (harness/qemu.sh; QEMU= and CPU= override it). Writes, in OUTDIR:
+#   console.log  the serial output of every run;
+#   ktap.log     per run "# RUN bare/svmtest", the failed checks and the
+#                summary as comments, then "ok N bare/svmtest" or
+#                "not ok N bare/svmtest" (the format make check-fixes reads);
+#   counts       "passed failed skipped 0 0", a run being one test.
+# A run fails when a check fails, when it prints no summary (a hang, a
+# host exception, a triple fault) or when QEMU exits with an error. It
+# skips on a CPU without AVIC, and then fails if NEED_AVIC=1.
+#   bare-metal.sh OUTDIR [RUNS]
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+out=$1 runs=${2:-1}
+src=$top/emulator/tests/bare-metal
+img=$build/bare-metal
+timeout=${BARE_METAL_TIMEOUT:-300}
+mkdir -p "$out" "$img"
+: > "$out/console.log"
+: > "$out/ktap.log"
+
+cflags="-O2 -Wall -Werror -ffreestanding -fno-pic -fno-pie -mno-red-zone
+-mgeneral-regs-only -fno-stack-protector -fno-tree-loop-distribute-patterns
+-fcf-protection=none"
+# shellcheck disable=SC2086
+gcc $cflags -c -o "$img/start.o" "$src/start.S" &&
+gcc $cflags -c -o "$img/svmtest.o" "$src/svmtest.c" &&
+ld -m elf_x86_64 -nostdlib -no-pie --no-warn-rwx-segments -T "$src/svmtest.ld" \
+	-o "$img/svmtest.elf" "$img/start.o" "$img/svmtest.o" &&
+objcopy -O binary "$img/svmtest.elf" "$img/svmtest.bin" ||
+	die "building $src failed"
+qemu=$(sh "$top/harness/qemu.sh" path)
+cpu=$(sh "$top/harness/qemu.sh" cpu)
+
+pass=0 fail=0 skip=0 i=1
+while [ "$i" -le "$runs" ]; do
+	log=$out/run-$i.log
+	: > "$log"
+	st=0
+	timeout "$timeout" "$qemu" -M pc -accel tcg -cpu "$cpu" -m 128 -smp 1 \
+		-display none -vga none -nic none -parallel none -monitor none \
+		-serial "file:$log" -no-reboot -kernel "$img/svmtest.bin" \
+		2>"$out/qemu-$i.err" || st=$?
+	tr -d '\r' < "$log" >> "$out/console.log"
+	summary=$(grep -a '^svmtest: ' "$log" | tail -n 1 || true)
+	checks=$(grep -ac '^\(not \)\{0,1\}ok [0-9]' "$log" || true)
+	{
+		echo "# RUN bare/svmtest"
+		grep -a '^not ok \|^svmtest: ' "$log" | sed 's/^/# /'
+		if [ "$st" = 124 ]; then
+			echo "# no summary: the run timed out after ${timeout}s"
+		elif [ "$st" != 0 ]; then
+			echo "# QEMU exited with status $st: $(tail -n 1 "$out/qemu-$i.err")"
+		elif [ -z "$summary" ]; then
+			echo "# no summary: the test stopped after $checks checks (a host exception or a triple fault)"
+		fi
+	} >> "$out/ktap.log"
+	case $st:$summary in
+	"0:svmtest: skip: "*)
+		why=${summary#svmtest: skip: }
+		if [ "${NEED_AVIC:-0}" = 1 ]; then
+			fail=$((fail + 1))
+			echo "not ok $i bare/svmtest # skipped: $why, but NEED_AVIC=1" >> "$out/ktap.log"
+			printf '  %-5s bare/svmtest: %s\n' FAIL "$why, but the emulator must have AVIC (NEED_AVIC=1)"
+		else
+			skip=$((skip + 1))
+			echo "ok $i bare/svmtest # SKIP $why" >> "$out/ktap.log"
+			printf '  %-5s bare/svmtest: %s\n' SKIP "$why"
+		fi ;;
+	"0:svmtest: $checks passed, 0 failed")
+		pass=$((pass + 1))
+		echo "ok $i bare/svmtest" >> "$out/ktap.log"
+		printf '  %-5s bare/svmtest: %s\n' ok "run $i: $checks checks passed" ;;
+	*)
+		fail=$((fail + 1))
+		echo "not ok $i bare/svmtest" >> "$out/ktap.log"
+		printf '  %-5s bare/svmtest: %s\n' FAIL "run $i: $(grep -a '^# ' "$out/ktap.log" |
+			grep -v '^# RUN' | tail -n 1 | cut -c3-) (see $log)"
+		grep -a '^not ok ' "$log" | sed 's/^/        /' ;;
+	esac
+	i=$((i + 1))
+done
+echo "$pass $fail $skip 0 0" > "$out/counts"
+echo "bare-metal: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
