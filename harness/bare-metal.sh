@@ -8,9 +8,11 @@
 #                summary as comments, then "ok N bare/svmtest" or
 #                "not ok N bare/svmtest" (the format make check-fixes reads);
 #   counts       "passed failed skipped 0 0", a run being one test.
-# A run fails when a check fails, when it prints no summary (a hang, a
-# host exception, a triple fault) or when QEMU exits with an error. It
-# skips on a CPU without AVIC, and then fails if NEED_AVIC=1.
+# A run passes when it prints its plan ("1..N"), N checks and the summary
+# "svmtest: N passed, 0 failed". It fails on a failed check, a count
+# that is not the plan, no summary (a hang, a host exception, a triple
+# fault) or QEMU exiting with an error. It skips on a CPU without AVIC,
+# and then fails if NEED_AVIC=1.
 #   bare-metal.sh OUTDIR [RUNS]
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +27,7 @@ mkdir -p "$out" "$img"
 
 cflags="-O2 -Wall -Werror -ffreestanding -fno-pic -fno-pie -mno-red-zone
 -mgeneral-regs-only -fno-stack-protector -fno-tree-loop-distribute-patterns
--fcf-protection=none"
+-fcf-protection=none -fno-delete-null-pointer-checks"
 # shellcheck disable=SC2086
 gcc $cflags -c -o "$img/start.o" "$src/start.S" &&
 gcc $cflags -c -o "$img/svmtest.o" "$src/svmtest.c" &&
@@ -48,6 +50,7 @@ while [ "$i" -le "$runs" ]; do
 	tr -d '\r' < "$log" >> "$out/console.log"
 	summary=$(grep -a '^svmtest: ' "$log" | tail -n 1 || true)
 	checks=$(grep -ac '^\(not \)\{0,1\}ok [0-9]' "$log" || true)
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | tr -d '\r' | head -n 1)
 	{
 		echo "# RUN bare/svmtest"
 		grep -a '^not ok \|^svmtest: ' "$log" | sed 's/^/# /'
@@ -71,7 +74,14 @@ while [ "$i" -le "$runs" ]; do
 			echo "ok $i bare/svmtest # SKIP $why" >> "$out/ktap.log"
 			printf '  %-5s bare/svmtest: %s\n' SKIP "$why"
 		fi ;;
-	"0:svmtest: $checks passed, 0 failed")
+	"0:svmtest: $plan passed, 0 failed")
+		[ "$checks" = "$plan" ] || {
+			fail=$((fail + 1))
+			echo "# the test planned $plan checks and printed $checks" >> "$out/ktap.log"
+			echo "not ok $i bare/svmtest" >> "$out/ktap.log"
+			printf '  %-5s bare/svmtest: %s\n' FAIL "run $i: planned $plan checks, printed $checks (see $log)"
+			i=$((i + 1)); continue
+		}
 		pass=$((pass + 1))
 		echo "ok $i bare/svmtest" >> "$out/ktap.log"
 		printf '  %-5s bare/svmtest: %s\n' ok "run $i: $checks checks passed" ;;
