@@ -621,58 +621,53 @@ static void test_delivery(void)
 	      REG(0, APIC_ISR + 0x20), REG(0, APIC_ISR + 0x40), REG(0, APIC_PPR));
 }
 
+/*
+ * One pending vector, a guest entered at @entry with @rflags and the
+ * VMCB's interrupt shadow @shadow: the interrupt must come in once, with
+ * the guest's marker at @marker (where the guest was), and the guest
+ * must end with VMMCALL.
+ */
+static void shadow_case(const char *what, void (*entry)(void), u64 rflags,
+			u32 shadow, u32 intercepts, u8 vec, u8 marker)
+{
+	u64 code;
+
+	vm_reset(1, guest_nop);
+	VMCB64(S_RIP) = (u64)entry;
+	VMCB64(S_RFLAGS) = rflags;
+	VMCB32(C_INT_STATE) = shadow;
+	VMCB32(C_INTERCEPT_MISC1) = intercepts;
+	set_bit(0, APIC_IRR, vec);
+	code = run();
+	check(code == EXIT_VMMCALL && log_is(&vec, &marker, 1),
+	      "shadow: %s: %s, %u interrupts, marker %u (want %u)", what,
+	      exit_name(code), irq_count, irq_marker[0], marker);
+}
+
 /* The interrupt shadow of STI and of VMRUN, and STI; HLT. */
 static void test_shadow(void)
 {
-	static const u8 v44[] = { 0x44 }, v45[] = { 0x45 }, v46[] = { 0x46 };
-	static const u8 m0[] = { 0 }, m1[] = { 1 };
+	const u32 all = INTERCEPT_HLT | INTERCEPT_SHUTDOWN;
 	u64 code, rip;
 
-	vm_reset(1, guest_nop);
-	VMCB64(S_RIP) = (u64)guest_sti_marker;
-	set_bit(0, APIC_IRR, 0x44);
-	code = run();
-	check(code == EXIT_VMMCALL && log_is(v44, m1, 1),
-	      "shadow: STI holds the interrupt off for one instruction: %s, %u interrupts, marker %u",
-	      exit_name(code), irq_count, irq_marker[0]);
-
-	vm_reset(1, guest_nop);
-	VMCB64(S_RIP) = (u64)guest_marker_first;
-	VMCB64(S_RFLAGS) = 0x202;
-	VMCB32(C_INT_STATE) = 1;
-	set_bit(0, APIC_IRR, 0x45);
-	code = run();
-	check(code == EXIT_VMMCALL && log_is(v45, m1, 1),
-	      "shadow: VMRUN with the VMCB's interrupt shadow: %s, %u interrupts, marker %u",
-	      exit_name(code), irq_count, irq_marker[0]);
-
-	vm_reset(1, guest_nop);
-	VMCB64(S_RIP) = (u64)guest_marker_first;
-	VMCB64(S_RFLAGS) = 0x202;
-	set_bit(0, APIC_IRR, 0x45);
-	code = run();
-	check(code == EXIT_VMMCALL && log_is(v45, m0, 1),
-	      "shadow: VMRUN without a shadow delivers first: %s, %u interrupts, marker %u",
-	      exit_name(code), irq_count, irq_marker[0]);
+	shadow_case("STI holds the interrupt off for one instruction",
+		    guest_sti_marker, 2, 0, all, 0x44, 1);
+	shadow_case("VMRUN with the VMCB's interrupt shadow",
+		    guest_marker_first, 0x202, 1, all, 0x45, 1);
+	shadow_case("VMRUN without a shadow delivers first",
+		    guest_marker_first, 0x202, 0, all, 0x47, 0);
+	shadow_case("STI; HLT, HLT not intercepted, wakes with the pending vector",
+		    guest_sti_hlt, 2, 0, INTERCEPT_SHUTDOWN, 0x46, 1);
 
 	vm_reset(1, guest_nop);
 	VMCB64(S_RIP) = (u64)guest_sti_hlt;
-	set_bit(0, APIC_IRR, 0x46);
+	set_bit(0, APIC_IRR, 0x48);
 	code = run();
 	rip = VMCB64(S_RIP);
 	check(code == EXIT_HLT && rip == (u64)guest_sti_hlt_insn && irq_count == 0 &&
-	      irr(0, 0x46),
-	      "shadow: STI; HLT with HLT intercepted exits at HLT, 46 pending: %s, rip %lx, %u interrupts",
+	      irr(0, 0x48),
+	      "shadow: STI; HLT with HLT intercepted exits at HLT, 48 pending: %s, rip %lx, %u interrupts",
 	      exit_name(code), rip, irq_count);
-
-	vm_reset(1, guest_nop);
-	VMCB32(C_INTERCEPT_MISC1) = INTERCEPT_SHUTDOWN;
-	VMCB64(S_RIP) = (u64)guest_sti_hlt;
-	set_bit(0, APIC_IRR, 0x46);
-	code = run();
-	check(code == EXIT_VMMCALL && log_is(v46, m1, 1),
-	      "shadow: STI; HLT wakes with the pending 46: %s, %u interrupts, marker %u",
-	      exit_name(code), irq_count, irq_marker[0]);
 }
 
 /* One IPI from vCPU 0; the exit and the pages whose IRR got it. */
