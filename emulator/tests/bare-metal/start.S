@@ -254,4 +254,20 @@ guest_int33:
 	int $0x33
 	vmmcall
 
+/* INT3; a read of DR0; two NOPs, the second one a breakpoint's address. */
+	.globl guest_int3, guest_int3_insn, guest_mov_dr, guest_bp, guest_bp_insn
+guest_int3:
+	nop
+guest_int3_insn:
+	int3
+	vmmcall
+guest_mov_dr:
+	mov %dr0, %rax
+	vmmcall
+guest_bp:
+	nop
+guest_bp_insn:
+	nop
+	vmmcall
+
 	.section .note.GNU-stack, "", @progbits

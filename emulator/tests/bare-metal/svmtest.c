@@ -35,9 +35,11 @@ typedef unsigned long u64;
 #define C_EXIT_CODE		0x070
 #define C_EXIT_INFO1		0x078
 #define C_EXIT_INFO2		0x080
+#define C_EXIT_INT_INFO		0x088
 #define C_NP_ENABLE		0x090
 #define C_AVIC_APIC_BAR		0x098
 #define C_NCR3			0x0b0
+#define C_NEXT_RIP		0x0c8
 #define C_AVIC_BACKING		0x0e0
 #define C_AVIC_LOGICAL		0x0f0
 #define C_AVIC_PHYSICAL		0x0f8
@@ -97,7 +99,7 @@ typedef unsigned long u64;
 #define APIC_ICR2	0x310
 
 /* The number of checks main() runs; the runner holds the test to it. */
-#define PLANNED_CHECKS 87
+#define PLANNED_CHECKS 92
 
 #define MAX_PAGES 256
 #define ALIGNED __attribute__((aligned(PAGE)))
@@ -120,6 +122,8 @@ extern void acc_write8(void), acc_write8_end(void), acc_write16(void), acc_write
 extern void acc_write32(void), acc_write32_end(void), acc_write64(void), acc_write64_end(void);
 extern void acc_fetch(void);
 extern void guest_step_sti(void), guest_step_sti_next(void), guest_int33(void);
+extern void guest_int3(void), guest_int3_insn(void), guest_mov_dr(void);
+extern void guest_bp(void), guest_bp_insn(void);
 u64 vmrun(void *vmcb);
 
 /* Shared with the guest (start.S). */
@@ -1218,14 +1222,16 @@ static void test_malformed(void)
 }
 
 /*
- * Two of TCG's SVM paths that the emulated host's KVM relies on, with
- * their exits intercepted: the single-step trap after STI (which STI's
- * interrupt shadow does not hold off), and the error code of a fault on
- * a long-mode IDT gate (the vector, not the gate's offset).
+ * TCG's SVM paths that the emulated host's KVM relies on, with their
+ * exits intercepted: the single-step trap after STI (which STI's
+ * interrupt shadow does not hold off), the error code of a fault on a
+ * long-mode IDT gate (the vector, not the gate's offset), NRIPS, INT3
+ * against the #BP intercept, a DR0 breakpoint that VMRUN arms, DR7.GD,
+ * and EXITINTINFO of an interrupt whose delivery faulted.
  */
 static void test_tcg_svm(void)
 {
-	u64 code, rip, err;
+	u64 code, rip, err, info;
 
 	vm_reset(1, guest_nop);
 	VMCB64(S_RIP) = (u64)guest_step_sti;
@@ -1244,6 +1250,54 @@ static void test_tcg_svm(void)
 	check(code == 0x4b && err == (0x33 << 3 | 2),
 	      "tcg: INT 33 through a gate not present: exit %lx, error code %lx, want 4b with %x",
 	      code, err, 0x33 << 3 | 2);
+
+	vm_reset(1, guest_nop);
+	code = run();
+	rip = VMCB64(S_RIP);
+	check(code == EXIT_VMMCALL && VMCB64(C_NEXT_RIP) == rip + 3,
+	      "tcg: NRIPS: VMMCALL at %lx exits with next RIP %lx", rip,
+	      VMCB64(C_NEXT_RIP));
+
+	vm_reset(1, guest_nop);
+	VMCB64(S_RIP) = (u64)guest_int3;
+	code = run();
+	rip = VMCB64(S_RIP);
+	check(code == 0x43 && rip == (u64)guest_int3_insn,
+	      "tcg: INT3 exits for the #BP intercept: exit %lx at %lx, want 43 at %lx",
+	      code, rip, (u64)guest_int3_insn);
+
+	vm_reset(1, guest_nop);
+	VMCB64(S_RIP) = (u64)guest_bp;
+	VMCB64(S_DR7) = 0x401;		/* L0: DR0, instruction */
+	asm volatile("mov %0, %%dr0" : : "r"((u64)guest_bp_insn));
+	code = run();
+	rip = VMCB64(S_RIP);
+	asm volatile("mov %0, %%dr0" : : "r"(0ul));
+	check(code == 0x41 && rip == (u64)guest_bp_insn,
+	      "tcg: a DR0 breakpoint that VMRUN arms from the VMCB's DR7: exit %lx at %lx, want 41 at %lx",
+	      code, rip, (u64)guest_bp_insn);
+
+	vm_reset(1, guest_nop);
+	VMCB64(S_RIP) = (u64)guest_mov_dr;
+	VMCB64(S_DR7) = 0x2400;		/* GD */
+	code = run();
+	rip = VMCB64(S_RIP);
+	check(code == 0x41 && rip == (u64)guest_mov_dr && (VMCB64(S_DR6) & 0x2000),
+	      "tcg: DR7.GD: MOV from DR0 raises #DB: exit %lx at %lx, DR6 %lx",
+	      code, rip, VMCB64(S_DR6));
+
+	/* An AVIC interrupt through a gate not present: #NP during delivery. */
+	vm_reset(1, guest_nop);
+	VMCB64(S_RIP) = (u64)guest_marker_first;
+	VMCB64(S_RFLAGS) = 0x202;
+	set_bit(0, APIC_IRR, 0x61);
+	guest_idt[2 * 0x61] &= ~(1ul << 47);
+	code = run();
+	info = VMCB64(C_EXIT_INT_INFO) & 0xffffffff;
+	guest_idt[2 * 0x61] |= 1ul << 47;
+	check(code == 0x4b && info == 0x80000061,
+	      "tcg: EXITINTINFO of an interrupt whose delivery faulted: exit %lx, %lx, want 4b, 80000061 (INTR)",
+	      code, info);
 }
 
 static void setup(void)
