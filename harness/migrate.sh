@@ -50,7 +50,10 @@ try:
 except OSError:
     pass
 text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out.decode(errors="replace"))
-print(text.split("\n", 1)[-1])
+try:
+    print(text.split("\n", 1)[-1], flush=True)
+except BrokenPipeError:
+    pass    # the reader (grep -q) took what it needed
 EOF
 }
 
