@@ -60,10 +60,12 @@ while [ "$i" -le "$runs" ]; do
 			echo "# QEMU exited with status $st: $(tail -n 1 "$out/qemu-$i.err")"
 		elif [ -z "$summary" ]; then
 			echo "# no summary: the test stopped after $checks checks (a host exception or a triple fault)"
+		elif [ "${summary#svmtest: skip: }" = "$summary" ] && [ "$plan" != "$checks" ]; then
+			echo "# the test planned ${plan:-no} checks and printed $checks"
 		fi
 	} >> "$out/ktap.log"
-	case $st:$summary in
-	"0:svmtest: skip: "*)
+	case $st:$plan:$summary in
+	"0::svmtest: skip: "*)
 		why=${summary#svmtest: skip: }
 		if [ "${NEED_AVIC:-0}" = 1 ]; then
 			fail=$((fail + 1))
@@ -74,14 +76,7 @@ while [ "$i" -le "$runs" ]; do
 			echo "ok $i bare/svmtest # SKIP $why" >> "$out/ktap.log"
 			printf '  %-5s bare/svmtest: %s\n' SKIP "$why"
 		fi ;;
-	"0:svmtest: $plan passed, 0 failed")
-		[ "$checks" = "$plan" ] || {
-			fail=$((fail + 1))
-			echo "# the test planned $plan checks and printed $checks" >> "$out/ktap.log"
-			echo "not ok $i bare/svmtest" >> "$out/ktap.log"
-			printf '  %-5s bare/svmtest: %s\n' FAIL "run $i: planned $plan checks, printed $checks (see $log)"
-			i=$((i + 1)); continue
-		}
+	"0:$checks:svmtest: $checks passed, 0 failed")
 		pass=$((pass + 1))
 		echo "ok $i bare/svmtest" >> "$out/ktap.log"
 		printf '  %-5s bare/svmtest: %s\n' ok "run $i: $checks checks passed" ;;
