@@ -76,7 +76,8 @@ BEGIN {
 	} else {
 		verdict = "FAIL"
 	}
-	if (verdict == "ok" && needavic && ran && !(name in avic)) {
+	# kmemleak, the guest init's own last test, runs no VM.
+	if (verdict == "ok" && needavic && ran && name != "kmemleak" && !(name in avic)) {
 		verdict = "FAIL"; note = "avic-state did not report"
 	}
 	if (name in tries) {

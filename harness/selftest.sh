@@ -1,8 +1,9 @@
 #!/bin/sh
 # The harness' own tests: ktap.awk judges a recorded run (tests/ktap/) as
 # expected (kernel-log reports in and outside tests, CR LF lines, stale
-# expected failures, retries, AVIC state, a truncated log), and README.md
-# quotes the kernel-log patterns that the harness really uses.
+# expected failures, retries, AVIC state, the kmemleak test, a truncated
+# log), and README.md quotes the kernel-log patterns that the harness
+# really uses.
 #   selftest.sh COUNTS
 set -eu
 . "$(dirname "$0")/lib.sh"
