@@ -10,9 +10,10 @@
 # architecture-independent ones their arguments: "full:" runs a test only
 # with FULL=1 (make check-full), "skip:" skips it with a reason.
 # TESTS="a b" (shell patterns) narrows the run down, REPEAT=N runs each
-# test N times (make check-fixes); the flaky tests (tests/flaky) go to
-# /tests/flaky. EMULATOR_TESTS=0 leaves out emulator/tests (for a tree
-# that does not build them).
+# test N times (make check-fixes), TEST_ARGS gives the tests that TESTS
+# selects these arguments (make check-full's long avic_stress_test); the
+# flaky tests (tests/flaky) go to /tests/flaky. EMULATOR_TESTS=0 leaves
+# out emulator/tests (for a tree that does not build them).
 #   initramfs.sh OUT.cpio
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +59,8 @@ selected() {
 	return 1
 }
 
+[ -z "${TEST_ARGS:-}" ] || [ -n "${TESTS:-}" ] ||
+	die "TEST_ARGS='$TEST_ARGS' would go to every test; name the tests with TESTS"
 case ${REPEAT:-1} in
 '' | *[!0-9]* | 0) die "REPEAT must be a positive number, not '$REPEAT'" ;;
 esac
@@ -85,8 +88,9 @@ while read -r kind t args; do
 		mkdir -p "$stage/tests/$(dirname "$t")"
 		cp "$kst/$t" "$stage/tests/$t"
 		i=0
+		a=${TEST_ARGS:-$args}
 		while [ $i -lt "${REPEAT:-1}" ]; do
-			echo "run $t${args:+ $args}" >> "$list"
+			echo "run $t${a:+ $a}" >> "$list"
 			i=$((i + 1))
 		done
 	else
