@@ -59,7 +59,7 @@ build: tree
 kernel selftests emulator: tree
 	@sh $(H)/build.sh $@
 
-## test          boot the emulated host and run the selftests (AVIC=1 or 0, NESTED, TESTS, REPEAT)
+## test          boot the emulated host and run the selftests (AVIC=1 or 0, NESTED, TESTS, TEST_ARGS, REPEAT)
 AVIC ?= 1
 test: deps build
 	@sh $(H)/boot.sh $(AVIC) build/run/avic$(AVIC)
