@@ -6,7 +6,7 @@ SHELL := /bin/sh
 H := harness
 
 .PHONY: help run check check-full fresh-check check-fixes deps base tree retree export build kernel selftests emulator \
-	boot test series-check check-base cross-check cross-suite deb clean distclean
+	boot test series-check check-base cross-check cross-suite real-guests bench deb clean distclean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -79,6 +79,18 @@ cross-check: deps
 ## cross-suite   Debian's 6.12 runs its whole x86_64 KVM selftest suite on the emulated host
 cross-suite: deps
 	@sh $(H)/cross-check.sh build/run/cross-suite/counts suite
+
+## real-guests   Debian's Linux under Debian's QEMU in the emulated host, avic=1 and avic=0
+real-guests: deps build
+	@env NESTED=0 LABEL=avic=1,real-guests MUST_RUN=realguest/ NEED_AVIC=1 REAL_GUESTS=1 TESTS='realguest/*' \
+		sh $(H)/boot.sh 1 build/run/realguest1
+	@env NESTED=0 LABEL=avic=0,real-guests MUST_RUN=realguest/ REAL_GUESTS=1 TESTS='realguest/*' \
+		sh $(H)/boot.sh 0 build/run/realguest0
+
+## bench         VM exits and injections per interrupt: avic=0, the series, 6.12 (docs/bench.md)
+bench: deps build
+	@sh $(H)/deps.sh gnuplot-nox
+	@sh $(H)/bench.sh build/run/bench
 
 ## deb           installable linux-image .deb with Debian's 5.10 config (real AMD hosts)
 deb: deps tree

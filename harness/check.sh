@@ -6,13 +6,14 @@
 # (bare/svmtest). Ends with "N passed, N failed, N skipped".
 #   check.sh [full]   full (make check-full) adds the slow generic selftests
 #                     (FULL=1, see tests/generic-selftests), avic_stress_test
-#                     at scale, 6.12's whole suite and check-fixes
+#                     at scale, the real guests (harness/real-guest.sh),
+#                     6.12's whole suite and check-fixes
 set -u
 . "$(dirname "$0")/lib.sh"
 
 # Everything, always: narrowed or retimed runs are make test's job.
 for v in TESTS TEST_ARGS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT REPEAT NESTED LABEL KERNEL_ARGS \
-	QEMU_ARGS QEMU CPU TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS; do
+	QEMU_ARGS QEMU CPU TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS REAL_GUESTS BENCH BENCH_N; do
 	eval "set=\${$v+x}"
 	[ -z "$set" ] || die "make check runs every test as configured; $v is set.
 Unset it, or use 'make test $v=...' for a narrowed run."
@@ -52,7 +53,7 @@ part harness sh "$top/harness/selftest.sh" "$runs/harness/counts"
 
 ok() { [ "$(cat "$runs/$1/counts")" = "0 0 0 0 0" ]; }
 msg "the tree and the kernel's config"
-boots= series=tree cross= bare=
+boots= series=tree cross= bare= realguests=
 part tree sh -c "sh '$top/harness/tree.sh' && sh '$top/harness/build.sh' config &&
 	mkdir -p '$runs/tree' && echo '0 0 0 0 0' > '$runs/tree/counts'"
 if ok tree; then
@@ -96,6 +97,15 @@ if [ "${1:-}" = full ]; then
 			TESTS=x86_64/avic_stress_test TEST_ARGS="-i 45000 -l 1000" TEST_TIMEOUT=18000 \
 			sh "$top/harness/boot.sh" 1 "$runs/scale"
 		boots="$boots scale"
+		# Issue 13's real guests: Debian's Linux under Debian's QEMU in
+		# the emulated host, with AVIC (cases a, b, d) and without (c).
+		msg "real guests (Debian's Linux under Debian's QEMU), avic=1 and avic=0: about 25 minutes"
+		part realguest1 env NESTED=0 LABEL=avic=1,real-guests MUST_RUN=realguest/ NEED_AVIC=1 \
+			REAL_GUESTS=1 TESTS='realguest/*' sh "$top/harness/boot.sh" 1 "$runs/realguest1" &
+		part realguest0 env NESTED=0 LABEL=avic=0,real-guests MUST_RUN=realguest/ \
+			REAL_GUESTS=1 TESTS='realguest/*' sh "$top/harness/boot.sh" 0 "$runs/realguest0" &
+		wait
+		realguests="realguest1 realguest0"
 	fi
 	# Independent of the series: it runs even when the build failed.
 	msg "cross-suite: 6.12's whole KVM selftest suite on the emulated host (avic=1)"
@@ -117,7 +127,7 @@ sum() { # title parts...
 }
 elapsed=$(($(date +%s) - start))
 echo
-parts="harness $series $cross ${boots:+$boots avic0} $bare"
+parts="harness $series $cross ${boots:+$boots avic0} $realguests $bare"
 cpu_s "$runs/times"; rm -f "$runs/times"
 # Wall time, then CPU minutes (user + sys): 2 cores give 2 a minute.
 echo "$what took $(mmss $elapsed), $((cpu / 60)) CPU-min ($(for p in $parts; do
@@ -125,6 +135,7 @@ echo "$what took $(mmss $elapsed), $((cpu / 60)) CPU-min ($(for p in $parts; do
 	printf '%s %s %s CPU-min, ' "$p" "$w" "$c"; done | sed 's/, $//'))"
 [ -z "$boots" ] || sum "selftests, AVIC on (avic=1, nested=0 and 1)" $boots
 [ -z "$boots" ] || sum "selftests, AVIC off (avic=0)" avic0
+[ -z "$realguests" ] || sum "real guests (avic=1 and avic=0)" $realguests
 sum "series checks (tree, build, series, base)" $series
 [ -z "$bare" ] || sum "the emulator without KVM (bare/svmtest)" bare
 [ -z "$cross" ] || sum "emulator cross-check (6.12's whole suite)" cross

@@ -13,7 +13,9 @@
 # test N times (make check-fixes), TEST_ARGS gives the tests that TESTS
 # selects these arguments (make check-full's long avic_stress_test); the
 # flaky tests (tests/flaky) go to /tests/flaky. EMULATOR_TESTS=0 leaves
-# out emulator/tests (for a tree that does not build them).
+# out emulator/tests (for a tree that does not build them). REAL_GUESTS=1
+# adds the real guests (harness/real-guest.sh, tests realguest/*), BENCH=1
+# irqbench's cases (bench/, tests bench/trace-run, BENCH_N interrupts each).
 #   initramfs.sh OUT.cpio
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -97,6 +99,25 @@ while read -r kind t args; do
 		echo "missing $t" >> "$list"
 	fi
 done < "$stage/all"
+# REAL_GUESTS=1: Debian's Linux under Debian's QEMU (harness/real-guest.sh).
+if [ "${REAL_GUESTS:-0}" = 1 ]; then
+	sh "$top/harness/real-guest.sh" "$stage"
+	for t in realguest/x2apic realguest/xapic realguest/x2apic-online; do
+		selected "$t" && echo "run $t" >> "$list"
+	done
+fi
+# BENCH=1: irqbench's cases under KVM's tracepoints (bench/, make bench),
+# BENCH_N interrupts each.
+if [ "${BENCH:-0}" = 1 ]; then
+	mkdir -p "$stage/tests/bench"
+	sh "$top/bench/build.sh" "$stage/tests/bench"
+	cp "$top/bench/trace-run" "$stage/tests/bench/"
+	for c in ipi ipi-halted msi irqfd; do
+		for m in x2apic xapic; do
+			selected bench/trace-run && echo "run bench/trace-run $c $m ${BENCH_N:-500}" >> "$list"
+		done
+	done
+fi
 grep -q '^run ' "$list" || die "no selftest to run${TESTS:+ matches TESTS='$TESTS'}"
 [ -n "$(makefile_tests)" ] || die "found no TEST_GEN_PROGS_x86_64 in $st/Makefile"
 rm -f "$stage/all"

@@ -37,6 +37,7 @@ apt_private_setup() {
 	cat > "$aptdir/sources.list.new" <<EOT
 deb [signed-by=$k] http://deb.debian.org/debian-security $BASE_SUITE main
 deb [signed-by=$k] http://deb.debian.org/debian bookworm-backports main
+deb [signed-by=$k] http://deb.debian.org/debian bookworm main
 deb-src [signed-by=$k] http://deb.debian.org/debian bookworm main
 deb-src [signed-by=$k] http://deb.debian.org/debian bookworm-updates main
 deb-src [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main
