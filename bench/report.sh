@@ -9,33 +9,40 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Per host, case and mode, per interrupt: the receiver's exits, its EOI
-# MSR writes among them, the sender's exits, and the injections. Exits
-# for the emulated host's own interrupts ("interrupt") are counted
-# apart: an idle vCPU takes as many, they follow the host's timer.
+# MSR writes among them, the sender's exits, all exits, and the software
+# injections. A real guest's vCPUs ("any") all send and receive: only
+# the totals apply. Exits for the emulated host's own interrupts
+# ("interrupt") are counted apart: an idle vCPU takes as many, they
+# follow the host's timer.
 awk -F, 'NR > 1 {
-	k = $1 "," $2 "," $3; n[k] = $4; keys[k] = 1
+	k = $1 "," $2 "," $3; n[k] = $4; keys[k] = 1; has[k "," $6] = 1
+	if ($6 == "idle") next
 	if ($7 == "exit" && ($8 == "interrupt" || $8 == "intr")) { intr[k] += $9; next }
-	if ($7 == "exit") { e[k "," $6] += $9; r[k "," $6 "," $8] += $9 }
-	if ($7 == "msr_write" && $8 == "80b" && $6 == "receiver") eoi[k] += $9
-	if ($7 == "injections" && $6 == "receiver") inj[k] += $9
+	if ($7 == "exit") { e[k "," $6] += $9; all[k] += $9; r[k "," $6 "," $8] += $9 }
+	if ($7 == "msr_write" && $8 == "80b" && $6 != "sender") eoi[k] += $9
+	if ($7 == "injections" && $6 != "sender") inj[k] += $9
 }
+function per(x, m) { return sprintf("%.3f", x / m) }
+function col(k, role, x, m) { return has[k "," role] ? per(x, m) : "-" }
 END {
 	for (k in keys) {
 		split(k, f, ","); m = n[k]
+		if (m <= 0) { print "error: no interrupts counted for " k > "/dev/stderr"; exit 1 }
 		# "receiver msr 1.00; sender msr 1.00", sorted
 		j = 0
 		for (x in r) {
 			split(x, g, ",")
 			if (g[1] "," g[2] "," g[3] == k)
-				l[++j] = sprintf("%s %s %.2f", g[4], g[5], r[x] / m)
+				l[++j] = sprintf("%s %s %.3f", g[4], g[5], r[x] / m)
 		}
 		for (a = 2; a <= j; a++)
 			for (b = a; b > 1 && l[b - 1] > l[b]; b--) { t = l[b]; l[b] = l[b - 1]; l[b - 1] = t }
 		reasons = ""
 		for (a = 1; a <= j; a++) reasons = reasons (a > 1 ? "; " : "") l[a]
-		printf "%s,%s,%s,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%s\n", f[2], f[3], f[1], m,
-			e[k ",receiver"] / m, eoi[k] / m, e[k ",sender"] / m,
-			(e[k ",receiver"] + e[k ",sender"]) / m, inj[k] / m, intr[k] / m, reasons
+		printf "%s,%s,%s,%d,%s,%s,%s,%s,%s,%s,%s\n", f[2], f[3], f[1], m,
+			col(k, "receiver", e[k ",receiver"], m), per(eoi[k], m),
+			col(k, "sender", e[k ",sender"], m), per(all[k], m), per(inj[k], m),
+			per(intr[k], m), reasons
 	}
 }' "$csv" | sort -t, -k1,1 -k2,2r -k3,3 > "$work/rows"
 [ -s "$work/rows" ] || { echo "error: no figures in $csv" >&2; exit 1; }

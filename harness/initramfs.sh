@@ -102,8 +102,11 @@ done < "$stage/all"
 # REAL_GUESTS=1: Debian's Linux under Debian's QEMU (harness/real-guest.sh).
 if [ "${REAL_GUESTS:-0}" = 1 ]; then
 	sh "$top/harness/real-guest.sh" "$stage"
+	# With BENCH=1, each also counts KVM's events during its workloads.
+	a=
+	[ "${BENCH:-0}" = 1 ] && a=" trace"
 	for t in realguest/x2apic realguest/xapic realguest/x2apic-online; do
-		selected "$t" && echo "run $t" >> "$list"
+		selected "$t" && echo "run $t$a" >> "$list"
 	done
 fi
 # BENCH=1: irqbench's cases under KVM's tracepoints (bench/, make bench),
@@ -111,7 +114,7 @@ fi
 if [ "${BENCH:-0}" = 1 ]; then
 	mkdir -p "$stage/tests/bench"
 	sh "$top/bench/build.sh" "$stage/tests/bench"
-	cp "$top/bench/trace-run" "$stage/tests/bench/"
+	cp "$top/bench/trace-run" "$top/bench/count.awk" "$stage/tests/bench/"
 	for c in ipi ipi-halted msi irqfd; do
 		for m in x2apic xapic; do
 			selected bench/trace-run && echo "run bench/trace-run $c $m ${BENCH_N:-500}" >> "$list"

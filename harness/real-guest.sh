@@ -61,9 +61,9 @@ echo $order > "$stage/lib/modules/order"
 mkdir -p "$root/realguest" "$root/tests/realguest"
 (cd "$stage" && find . | cpio -o -H newc --quiet) > "$root/realguest/initrd.cpio"
 cp "$gk/vmlinuz" "$root/realguest/"
-cp "$top/harness/real-guest/run" "$root/realguest/"
+cp "$top/harness/real-guest/run" "$top/bench/count.awk" "$root/realguest/"
 for c in x2apic xapic x2apic-online; do
-	printf '#!/bin/sh\nexec /realguest/run %s\n' $c > "$root/tests/realguest/$c"
+	printf '#!/bin/sh\nexec /realguest/run %s "$@"\n' $c > "$root/tests/realguest/$c"
 	chmod +x "$root/tests/realguest/$c"
 done
 
