@@ -82,9 +82,9 @@ cross-suite: deps
 
 ## real-guests   Debian's Linux under Debian's QEMU in the emulated host, avic=1 and avic=0
 real-guests: deps build
-	@env NESTED=0 LABEL=avic=1,real-guests MUST_RUN=realguest/ NEED_AVIC=1 REAL_GUESTS=1 TESTS='realguest/*' \
+	@env NESTED=0 LABEL=avic=1,real-guests MUST_RUN=realguest/ NEED_AVIC=1 REAL_GUESTS=1 TESTS='realguest/*' TEST_TIMEOUT=1200 \
 		sh $(H)/boot.sh 1 build/run/realguest1
-	@env NESTED=0 LABEL=avic=0,real-guests MUST_RUN=realguest/ REAL_GUESTS=1 TESTS='realguest/*' \
+	@env NESTED=0 LABEL=avic=0,real-guests MUST_RUN=realguest/ REAL_GUESTS=1 TESTS='realguest/*' TEST_TIMEOUT=1200 \
 		sh $(H)/boot.sh 0 build/run/realguest0
 
 ## bench         VM exits and injections per interrupt: avic=0, the series, 6.12 (docs/bench.md)

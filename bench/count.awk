@@ -3,16 +3,19 @@
 #   PRE VCPU ROLE exit REASON COUNT        kvm_exit, by exit reason
 #   PRE VCPU ROLE msr_write MSR COUNT      kvm_msr writes, by MSR
 #   PRE VCPU ROLE injections virq COUNT    kvm_inj_virq
-# -v pre="bench: CASE MODE N"; -v roles="0=sender 1=receiver" names the
-# vCPUs' roles (others: "idle", or every vCPU "any" with roles=any).
-# kvm_msr and kvm_inj_virq name no vCPU: their thread's vCPU is the one
-# that its kvm_exit events name.
+#   PRE - all apicv_changes COUNT          AVIC (APICv) inhibited or not
+# -v pre="bench: CASE MODE N"; -v roles="0=sender 1=receiver 2=idle"
+# names the vCPUs' roles (others: "other"; every vCPU "any" with
+# roles=any). kvm_msr and kvm_inj_virq name no vCPU: their thread's vCPU
+# is the one that its kvm_exit events name. Fails unless the trace has
+# each marker once.
+
 BEGIN {
 	n = split(roles, r, " ")
 	for (i = 1; i <= n; i++) if (split(r[i], p, "=") == 2) { role[p[1]] = p[2]; seen[p[1]] = 1 }
 }
-/tracing_mark_write: irqbench: begin/ { on = 1; next }
-/tracing_mark_write: irqbench: end/ { on = 0; next }
+/tracing_mark_write: irqbench: begin/ { on = 1; begins++; next }
+/tracing_mark_write: irqbench: end/ { on = 0; ends++; next }
 !on { next }
 {
 	# "COMM-TID [CPU] FLAGS TIMESTAMP: EVENT: ...", COMM may have spaces
@@ -32,7 +35,12 @@ BEGIN {
 	by_tid[tid " msr_write " m]++
 }
 / kvm_inj_virq: / { by_tid[tid " injections virq"]++ }
+/ kvm_apicv_(update_request|inhibit_changed): / { apicv++ }
 END {
+	if (begins != 1 || ends != 1) {
+		printf "FAIL: the trace has %d begin and %d end markers, expected 1 of each\n", begins, ends
+		exit 1
+	}
 	for (e in by_tid) {
 		split(e, f, " ")
 		if (!(f[1] in vcpu_of)) {
@@ -42,12 +50,13 @@ END {
 		count[vcpu_of[f[1]] " " f[2] " " f[3]] += by_tid[e]
 	}
 	for (v in seen) {
-		ro = (roles == "any") ? "any" : ((v in role) ? role[v] : "idle")
+		ro = (roles == "any") ? "any" : ((v in role) ? role[v] : "other")
 		if (!((v " injections virq") in count)) count[v " injections virq"] = 0
 		for (e in count) {
 			split(e, f, " ")
 			if (f[1] == v) print pre, v, ro, f[2], f[3], count[e]
 		}
 	}
+	print pre, "-", "all", "apicv_changes", "-", apicv + 0
 	exit bad
 }

@@ -11,10 +11,9 @@
  * Commands:
  *   1 SEND DEST N   send N IPIs of vector 0x40 to APIC ID DEST, fixed,
  *                   physical, each after the receiver (index DEST) took
- *                   the one before; with HALT set in the command's top
- *                   bit, each also after the receiver halted again
+ *                   the one before and wrote its EOI
  *   2 HALT          halt until the next command; interrupts are taken
- *                   from STI;HLT
+ *                   from STI;HLT, with HALTED written under CLI first
  * Without a command the vCPU spins with interrupts enabled. No loop has
  * a PAUSE, which would make PAUSE exits on AMD.
  */
@@ -74,19 +73,23 @@ idle:
 	je idle
 	mov SEQ(,%esi,4), %edi
 	mov OP(,%esi,4), %eax
-	and $0x7fffffff, %eax
 	cmp $1, %eax
 	je send
 	cmp $2, %eax
 	je halt
 	mov $0xbad, %eax		/* unknown command */
-	out %eax, $0xe0
+	out %eax, $0xe1
 	jmp idle
 done:	mov %edi, DONE(,%esi,4)
 	jmp idle
 
 halt:	mov %edi, DONE(,%esi,4)
-1:	mov COUNT(,%esi,4), %eax
+	/*
+	 * An interrupt between the store and HLT stays pending until STI's
+	 * shadow ends, and then wakes HLT: HALTED is never stale.
+	 */
+1:	cli
+	mov COUNT(,%esi,4), %eax
 	mov %eax, HALTED(,%esi,4)
 	sti
 	hlt
@@ -99,13 +102,7 @@ send:	mov ARG1(,%esi,4), %ebx		/* destination: APIC ID and index */
 1:	test %ebp, %ebp
 	jz done
 	mov COUNT(,%ebx,4), %edx	/* the receiver's count before */
-	testl $0x80000000, OP(,%esi,4)
-	jz 3f
-2:	cmp HALTED(,%ebx,4), %edx	/* wait until it halts with that count */
-	jne 2b
-	mov $2000, %ecx			/* and until HLT itself had time to run */
-	loop .
-3:	push %edx
+	push %edx
 	cmpl $1, MODE
 	jne 4f
 	mov $X2APIC(0x300), %ecx	/* ICR: one 64-bit write in x2APIC */
@@ -123,16 +120,12 @@ send:	mov ARG1(,%esi,4), %ebx		/* destination: APIC ID and index */
 	dec %ebp
 	jmp 1b
 
-/* Vector 0x40: count it on this vCPU and EOI. */
+/* Vector 0x40: EOI, then count it on this vCPU. */
 	.align 16
 handler:
 	push %eax
 	push %ecx
 	push %edx
-	mov %esp, %eax
-	and $~0xfff, %eax
-	mov (%eax), %eax		/* this vCPU's index */
-	lock incl COUNT(,%eax,4)
 	cmpl $1, MODE
 	jne 1f
 	mov $X2APIC(0xb0), %ecx
@@ -141,7 +134,11 @@ handler:
 	wrmsr
 	jmp 2f
 1:	movl $0, APIC+0xb0
-2:	pop %edx
+2:	mov %esp, %eax
+	and $~0xfff, %eax
+	mov (%eax), %eax		/* this vCPU's index */
+	lock incl COUNT(,%eax,4)
+	pop %edx
 	pop %ecx
 	pop %eax
 	iret

@@ -1,22 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * irqbench: deliver interrupts to a vCPU one at a time, so that KVM's
- * tracepoints can count what each one costs (bench/run counts them).
+ * tracepoints can count what each one costs (bench/trace-run runs it,
+ * bench/count.awk counts).
  *
  *   irqbench CASE MODE N
- *     CASE  ipi          vCPU 0 sends IPIs to vCPU 1, which runs
- *           ipi-halted   the same, to vCPU 1 halted in STI;HLT
- *           msi          KVM_SIGNAL_MSI to vCPU 1, which runs
- *           irqfd        an eventfd routed to an MSI for vCPU 1
+ *     CASE  ipi           vCPU 0 sends IPIs to vCPU 1, which runs
+ *           msi           KVM_SIGNAL_MSI to vCPU 1, which runs
+ *           irqfd         an eventfd routed to an MSI for vCPU 1
+ *           ipi-halted, msi-halted, irqfd-halted
+ *                         the same, each sent only once vCPU 1 halted
+ *                         in STI;HLT and its thread sleeps in KVM
  *     MODE  xapic or x2apic: the APIC mode the guest enables (its CPUID
  *           offers x2APIC in both, as a Linux guest's does)
  *     N     interrupts to measure, after 20 that warm the VM up
  *
- * The guest (bench/guest.S) counts each interrupt in its handler, and
- * the next one goes out only once the receiver took the last. The
- * measured ones lie between the trace markers "irqbench: begin" and
- * "irqbench: end" (bench/count.awk counts them). Uses no library of
- * either kernel's selftests, so that 5.10 and 6.12 run the same code.
+ * vCPU 2 only spins: its exits for the host's own interrupts are the
+ * baseline of the others'. The guest (bench/guest.S) counts each
+ * interrupt in its handler after the EOI, and the next one goes out only
+ * then. The measured ones lie between the trace markers "irqbench:
+ * begin" and "irqbench: end". Uses no library of either kernel's
+ * selftests, so that 5.10 and 6.12 run the same code.
  * Exit code 0, 1 on a failure, 4 (skip) without /dev/kvm.
  */
 #define _GNU_SOURCE
@@ -32,6 +36,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,21 +45,21 @@
 #define IDT		0x4000
 #define VECTOR		0x40
 #define WARMUP		20
+/* Without progress for this long, a run fails. */
 #define TIMEOUT_S	30
 #define SENDER		0
 #define RECEIVER	1
-#define NR_VCPUS	2
+#define NR_VCPUS	3
 #define MSI_GSI		24
 #define OP_SEND		1
 #define OP_HALT		2
-#define OP_WAIT_HALTED	0x80000000u
 
-/* bench/guest.S, linked in by bench/guest-blob.S. */
+/* bench/guest.S, linked in as a blob by bench/build.sh. */
 extern const unsigned char guest_bin[], guest_bin_end[];
 
 static int kvm_fd, vm_fd, event_fd = -1;
 static uint8_t *mem;
-static int x2apic;
+static pid_t tids[NR_VCPUS];
 static volatile int ready[NR_VCPUS];
 
 static volatile uint32_t *word(uint32_t gpa, int i)
@@ -69,8 +74,11 @@ static volatile uint32_t *word(uint32_t gpa, int i)
 #define ARG1(i)		word(0x20300, i)
 #define ARG2(i)		word(0x20380, i)
 #define DONE(i)		word(0x20400, i)
+#define HALTED(i)	word(0x20480, i)
 
-static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
+/* A failed system call: with its errno. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+fail_errno(int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,11 +86,14 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 	printf("irqbench: FAIL: ");
 	vprintf(fmt, ap);
 	va_end(ap);
-	if (errno)
-		printf(" (%s)", strerror(errno));
+	if (err)
+		printf(" (%s)", strerror(err));
 	printf("\n");
 	exit(1);
 }
+
+#define fail(...)	fail_errno(errno, __VA_ARGS__)
+#define fail_why(...)	fail_errno(0, __VA_ARGS__)
 
 static double now(void)
 {
@@ -92,24 +103,22 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Wait, with a timeout, until *p differs from old. */
+/* Wait until *p differs from old, or fail after TIMEOUT_S. */
 static void wait_change(volatile uint32_t *p, uint32_t old, const char *what)
 {
 	double start = now();
 
 	while (*p == old)
-		if (now() - start > TIMEOUT_S) {
-			errno = 0;
-			fail("%s: nothing within %d s", what, TIMEOUT_S);
-		}
+		if (now() - start > TIMEOUT_S)
+			fail_why("%s: nothing within %d s", what, TIMEOUT_S);
 }
 
 static void set_cpuid(int fd, int id)
 {
 	struct {
 		struct kvm_cpuid2 c;
-		struct kvm_cpuid_entry2 e[100];
-	} cpuid = { .c.nent = 100 };
+		struct kvm_cpuid_entry2 e[256];
+	} cpuid = { .c.nent = 256 };
 	unsigned int i;
 
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
@@ -141,6 +150,7 @@ static void *vcpu_thread(void *arg)
 	struct kvm_run *run;
 	int fd, size;
 
+	tids[id] = syscall(SYS_gettid);
 	fd = ioctl(vm_fd, KVM_CREATE_VCPU, id);
 	if (fd < 0)
 		fail("KVM_CREATE_VCPU %ld", id);
@@ -170,17 +180,18 @@ static void *vcpu_thread(void *arg)
 				continue;
 			fail("KVM_RUN of vCPU %ld", id);
 		}
-		errno = 0;
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0xf0) {
 			ready[id] = 1;
 			continue;
 		}
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0xe1)
+			fail_why("vCPU %ld: unknown command %u", id, *OP(id));
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0xe0) {
 			ioctl(fd, KVM_GET_REGS, &regs);
-			fail("vCPU %ld: unexpected vector or exception, RIP %#llx",
-			     id, (unsigned long long)regs.rip);
+			fail_why("vCPU %ld: unexpected vector or exception, RIP %#llx",
+				 id, (unsigned long long)regs.rip);
 		}
-		fail("vCPU %ld: unexpected exit %u", id, run->exit_reason);
+		fail_why("vCPU %ld: unexpected exit %u", id, run->exit_reason);
 	}
 	return NULL;
 }
@@ -196,16 +207,51 @@ static void command(int cpu, uint32_t op, uint32_t arg1, uint32_t arg2)
 	*SEQ(cpu) = seq;
 }
 
+/* Wait until the command is done; the time limit restarts whenever the
+ * receiver takes an interrupt. */
 static void wait_done(int cpu)
 {
+	uint32_t count = *COUNT(RECEIVER);
 	double start = now();
 
-	while (*DONE(cpu) != *SEQ(cpu))
-		if (now() - start > TIMEOUT_S) {
-			errno = 0;
-			fail("vCPU %d did not finish command %u within %d s",
-			     cpu, *OP(cpu), TIMEOUT_S);
+	while (*DONE(cpu) != *SEQ(cpu)) {
+		if (*COUNT(RECEIVER) != count) {
+			count = *COUNT(RECEIVER);
+			start = now();
 		}
+		if (now() - start > TIMEOUT_S)
+			fail_why("vCPU %d made no progress in command %u for %d s (receiver's count %u)",
+				 cpu, *OP(cpu), TIMEOUT_S, count);
+	}
+}
+
+/* The receiver halted with its current count, and its thread sleeps in
+ * KVM (not in halt polling): the next interrupt must wake it. */
+static void wait_blocked(void)
+{
+	char path[64], stat[256], *state;
+	double start = now();
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tids[RECEIVER]);
+	for (;;) {
+		if (*HALTED(RECEIVER) == *COUNT(RECEIVER)) {
+			fd = open(path, O_RDONLY);
+			if (fd < 0)
+				fail("%s", path);
+			len = read(fd, stat, sizeof(stat) - 1);
+			close(fd);
+			if (len <= 0)
+				fail("read of %s", path);
+			stat[len] = 0;
+			/* "pid (comm) state ..." */
+			state = strrchr(stat, ')');
+			if (state && state[1] == ' ' && state[2] == 'S')
+				return;
+		}
+		if (now() - start > TIMEOUT_S)
+			fail_why("the receiver did not halt and sleep within %d s", TIMEOUT_S);
+	}
 }
 
 static void signal_msi(void)
@@ -215,9 +261,12 @@ static void signal_msi(void)
 		.address_lo = 0xfee00000 | (RECEIVER << 12),
 		.data = VECTOR,
 	};
+	int r = ioctl(vm_fd, KVM_SIGNAL_MSI, &msi);
 
-	if (ioctl(vm_fd, KVM_SIGNAL_MSI, &msi) != 1)
-		fail("KVM_SIGNAL_MSI was not delivered");
+	if (r < 0)
+		fail("KVM_SIGNAL_MSI");
+	if (r != 1)
+		fail_why("KVM_SIGNAL_MSI returned %d: the MSI reached no vCPU", r);
 }
 
 static void setup_irqfd(void)
@@ -245,25 +294,29 @@ static void setup_irqfd(void)
 /* Deliver n interrupts in the way of the case, one at a time. */
 static void deliver(const char *c, int n)
 {
+	int halted = !!strstr(c, "-halted");
 	uint64_t one = 1;
 	int i;
 
-	if (!strcmp(c, "ipi") || !strcmp(c, "ipi-halted")) {
-		uint32_t op = OP_SEND;
-
-		if (!strcmp(c, "ipi-halted"))
-			op |= OP_WAIT_HALTED;
-		command(SENDER, op, RECEIVER, n);
+	/* IPIs to a running vCPU: the sender paces them itself. */
+	if (!strcmp(c, "ipi")) {
+		command(SENDER, OP_SEND, RECEIVER, n);
 		wait_done(SENDER);
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		uint32_t before = *COUNT(RECEIVER);
 
-		if (!strcmp(c, "msi"))
+		if (halted)
+			wait_blocked();
+		if (!strncmp(c, "ipi", 3)) {
+			command(SENDER, OP_SEND, RECEIVER, 1);
+			wait_done(SENDER);
+		} else if (!strncmp(c, "msi", 3)) {
 			signal_msi();
-		else if (write(event_fd, &one, sizeof(one)) != sizeof(one))
+		} else if (write(event_fd, &one, sizeof(one)) != sizeof(one)) {
 			fail("write to the irqfd");
+		}
 		wait_change(COUNT(RECEIVER), before, "the receiver took no interrupt");
 	}
 }
@@ -277,25 +330,30 @@ static void marker(const char *text)
 	close(fd);
 }
 
+static const char * const cases[] = {
+	"ipi", "msi", "irqfd", "ipi-halted", "msi-halted", "irqfd-halted",
+};
+
 int main(int argc, char **argv)
 {
 	struct kvm_userspace_memory_region region = { .memory_size = MEM_SIZE };
 	const char *c = argc == 4 ? argv[1] : "";
-	uint64_t *idt;
 	pthread_t t[NR_VCPUS];
+	unsigned int known = 0;
+	uint64_t *idt;
 	char text[128];
 	long i;
-	int n;
+	int n = 0;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (argc != 4 || (strcmp(c, "ipi") && strcmp(c, "ipi-halted") &&
-			  strcmp(c, "msi") && strcmp(c, "irqfd")) ||
-	    (strcmp(argv[2], "xapic") && strcmp(argv[2], "x2apic")) ||
-	    (n = atoi(argv[3])) <= 0) {
-		fprintf(stderr, "usage: irqbench ipi|ipi-halted|msi|irqfd xapic|x2apic N\n");
+	for (i = 0; i < (long)(sizeof(cases) / sizeof(cases[0])); i++)
+		known |= !strcmp(c, cases[i]);
+	if (argc == 4)
+		n = atoi(argv[3]);
+	if (!known || n <= 0 || (strcmp(argv[2], "xapic") && strcmp(argv[2], "x2apic"))) {
+		fprintf(stderr, "usage: irqbench ipi|msi|irqfd[-halted] xapic|x2apic N\n");
 		return 2;
 	}
-	x2apic = !strcmp(argv[2], "x2apic");
 	kvm_fd = open("/dev/kvm", O_RDWR);
 	if (kvm_fd < 0) {
 		printf("irqbench: no /dev/kvm, skipping\n");
@@ -321,17 +379,19 @@ int main(int argc, char **argv)
 		idt[i] = (off & 0xffff) | (0x08ull << 16) | (0x8e00ull << 32) |
 			 ((uint64_t)(off >> 16) << 48);
 	}
-	*MODE = x2apic;
-	if (!strcmp(c, "irqfd"))
+	*MODE = !strcmp(argv[2], "x2apic");
+	for (i = 0; i < NR_VCPUS; i++)
+		*HALTED(i) = ~0u;
+	if (strstr(c, "irqfd"))
 		setup_irqfd();
 	for (i = 0; i < NR_VCPUS; i++)
 		if (pthread_create(&t[i], NULL, vcpu_thread, (void *)i))
-			fail("pthread_create");
+			fail_why("pthread_create failed");
 	for (i = 0; i < NR_VCPUS; i++)
 		wait_change((volatile uint32_t *)&ready[i], 0, "a vCPU did not start");
-	if (!strcmp(c, "ipi-halted")) {
+	if (strstr(c, "-halted")) {
 		command(RECEIVER, OP_HALT, 0, 0);
-		wait_done(RECEIVER);
+		wait_change(DONE(RECEIVER), 0, "the receiver did not take its halt command");
 	}
 
 	deliver(c, WARMUP);
@@ -339,11 +399,9 @@ int main(int argc, char **argv)
 	marker(text);
 	deliver(c, n);
 	marker("irqbench: end");
-	if (*COUNT(RECEIVER) != (uint32_t)(WARMUP + n)) {
-		errno = 0;
-		fail("the receiver took %u interrupts, %d were sent",
-		     *COUNT(RECEIVER), WARMUP + n);
-	}
+	if (*COUNT(RECEIVER) != (uint32_t)(WARMUP + n))
+		fail_why("the receiver took %u interrupts, %d were sent",
+			 *COUNT(RECEIVER), WARMUP + n);
 	printf("irqbench: %s %s: %d interrupts delivered, one at a time\n", c, argv[2], n);
 	return 0;
 }

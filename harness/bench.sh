@@ -24,7 +24,7 @@ run() { # HOST AVIC [VAR=VALUE...]
 	h=$1 a=$2
 	shift 2
 	msg "bench on $h: $n interrupts per case"
-	env "$@" BENCH=1 BENCH_N="$n" REAL_GUESTS=1 TESTS='bench/* realguest/*' NESTED=0 XFAIL=/dev/null \
+	env "$@" BENCH=1 BENCH_N="$n" REAL_GUESTS=1 TESTS='bench/* realguest/*' NESTED=0 XFAIL=/dev/null TEST_TIMEOUT=1200 \
 		LABEL="bench $h" sh "$top/harness/boot.sh" "$a" "$out/$h" ||
 		die "the bench failed on $h; see $out/$h/ktap.log"
 	sed -n 's/^# bench: //p' "$out/$h/ktap.log" | tr ' ' ',' | sed "s/^/$h,/" >> "$csv.new"

@@ -115,7 +115,7 @@ if [ "${BENCH:-0}" = 1 ]; then
 	mkdir -p "$stage/tests/bench"
 	sh "$top/bench/build.sh" "$stage/tests/bench"
 	cp "$top/bench/trace-run" "$top/bench/count.awk" "$stage/tests/bench/"
-	for c in ipi ipi-halted msi irqfd; do
+	for c in ipi msi irqfd ipi-halted msi-halted irqfd-halted; do
 		for m in x2apic xapic; do
 			selected bench/trace-run && echo "run bench/trace-run $c $m ${BENCH_N:-500}" >> "$list"
 		done
