@@ -65,14 +65,15 @@ fetch_deb() {
 			die "$1 $2 is not served by $suite any more (see $aptdir/download.log).
 Pick a served version with: apt-cache $(apt_opts) policy $1
 then pin that version and its .deb's sha256 (BASE_VERSION/BASE_SHA256 in harness/lib.sh,
-CONFIG_SHA256 in harness/deb.sh, CROSS_VERSION/CROSS_SHA256 in harness/cross-check.sh;
+CONFIG_SHA256 in harness/deb.sh, CROSS_VERSION/CROSS_SHA256 in harness/cross-check.sh,
+GUEST_PKG/GUEST_VERSION/GUEST_SHA256 in harness/real-guest.sh;
 all can be overridden from the environment)."
 		f=$(ls "$cache/${1}_${2}_"*.deb)
 		echo "$3  $f" | sha256sum -c --status || {
 			got=$(sha256sum "$f" | cut -d' ' -f1)
 			rm -f "$f"
 			die "sha256 of $1 $2 is $got, expected $3.
-If Debian really rebuilt it, pin the new sum (BASE_SHA256, CONFIG_SHA256 or CROSS_SHA256)."
+If Debian really rebuilt it, pin the new sum (BASE_SHA256, CONFIG_SHA256, CROSS_SHA256 or GUEST_SHA256)."
 		}
 	fi
 	echo "$f"
