@@ -16,7 +16,7 @@
  *     N     interrupts to measure, after 20 that warm the VM up
  *
  * vCPU 2 only spins: its exits for the host's own interrupts are the
- * baseline of the others'. The guest (bench/guest.S) counts each
+ * baseline of the others'. Without IPIs, vCPU 0 halts. The guest (bench/guest.S) counts each
  * interrupt in its handler after the EOI, and the next one goes out only
  * then. The measured ones lie between the trace markers "irqbench:
  * begin" and "irqbench: end". Uses no library of either kernel's
@@ -392,6 +392,11 @@ int main(int argc, char **argv)
 	if (strstr(c, "-halted")) {
 		command(RECEIVER, OP_HALT, 0, 0);
 		wait_change(DONE(RECEIVER), 0, "the receiver did not take its halt command");
+	}
+	/* Without IPIs, vCPU 0 has nothing to do: it sleeps. */
+	if (strncmp(c, "ipi", 3)) {
+		command(SENDER, OP_HALT, 0, 0);
+		wait_change(DONE(SENDER), 0, "vCPU 0 did not take its halt command");
 	}
 
 	deliver(c, WARMUP);
