@@ -3,6 +3,9 @@
 #   PRE VCPU ROLE exit REASON COUNT        kvm_exit, by exit reason
 #   PRE VCPU ROLE msr_write MSR COUNT      kvm_msr writes, by MSR
 #   PRE VCPU ROLE injections virq COUNT    kvm_inj_virq
+#   PRE VCPU ROLE kick interrupt COUNT     injections right after an exit
+#                                          for a host interrupt: the kick
+#                                          that KVM sends a running vCPU
 #   PRE - all apicv_changes COUNT          AVIC (APICv) inhibited or not
 # -v pre="bench: CASE MODE N"; -v roles="0=sender 1=receiver 2=idle"
 # names the vCPUs' roles (others: "other"; every vCPU "any" with
@@ -29,12 +32,18 @@ BEGIN {
 	}
 	vcpu_of[tid] = v; seen[v] = 1
 	count[v " exit " x]++
+	last[tid] = x
 }
 / kvm_msr: msr_write / {
 	for (i = 1; i < NF; i++) if ($i == "msr_write") m = $(i + 1)
 	by_tid[tid " msr_write " m]++
 }
-/ kvm_inj_virq: / { by_tid[tid " injections virq"]++ }
+/ kvm_inj_virq: / {
+	by_tid[tid " injections virq"]++
+	if (last[tid] == "interrupt" || last[tid] == "intr")
+		by_tid[tid " kick interrupt"]++
+	last[tid] = ""
+}
 / kvm_apicv_(update_request|inhibit_changed): / { apicv++ }
 END {
 	if (begins != 1 || ends != 1) {
