@@ -157,7 +157,7 @@ END {
 }' "$work/rows" | { read -r head; echo "$head"; sort; } > "$work/chart.dat"
 hosts=$(head -n 1 "$work/chart.dat" | cut -f2- | wc -w)
 gnuplot <<EOF
-set terminal pngcairo size 1000,500 noenhanced
+set terminal pngcairo size 1100,500 noenhanced
 set output "$docs/bench.png"
 set title "VM exits per delivered interrupt (cost, see bench.md), make bench"
 set style data histograms
@@ -166,7 +166,7 @@ set style fill solid 0.8 border -1
 set ylabel "exits per interrupt"
 set yrange [0:*]
 set xtics rotate by -30
-set key top left
+set key outside right top
 set datafile separator "\t"
 plot for [i=2:$((hosts + 1))] "$work/chart.dat" using i:xtic(1) title columnheader(i)
 EOF
