@@ -15,8 +15,8 @@
  *           offers x2APIC in both, as a Linux guest's does)
  *     N     interrupts to measure, after 20 that warm the VM up
  *
- * vCPU 2 only spins: its exits for the host's own interrupts are the
- * baseline of the others'. Without IPIs, vCPU 0 halts. The guest (bench/guest.S) counts each
+ * vCPU 2 only spins: its exits show what the host's timer alone costs.
+ * Without IPIs, vCPU 0 halts. The guest (bench/guest.S) counts each
  * interrupt in its handler after the EOI, and the next one goes out only
  * then. The measured ones lie between the trace markers "irqbench:
  * begin" and "irqbench: end". Uses no library of either kernel's
