@@ -3,6 +3,8 @@
 # selftests in it.
 #   boot.sh AVIC OUTDIR   AVIC is 0 or 1; results go to OUTDIR
 # QEMU_ARGS adds QEMU options, e.g. "-trace avic_* -D OUTDIR/trace.log".
+# SMP sets the emulated host's CPUs (default 4; make check-full's long
+# stress run uses 2, one per core of the development machine).
 # NESTED sets kvm_amd.nested (default 1); XFAIL names the expected-failures
 # file (default tests/expected-failures); KERNEL_ARGS adds to the command line;
 # MUST_RUN="x86_64/avic_ avic/" fails a test with such a prefix that skips;
@@ -37,7 +39,7 @@ what=$([ -e "$tree/.git" ] && git -C "$tree" describe --always ||
 	cat "$kobj/include/config/kernel.release" 2>/dev/null || echo "$tree")
 msg "booting $what on $cpu (kvm_amd.avic=$avic nested=${NESTED:-1}), $ntests tests"
 : > "$out/ktap.log"
-"$qemu" -accel tcg,thread=${TCG_THREAD:-multi} -cpu "$cpu" -smp 4 -m 4G \
+"$qemu" -accel tcg,thread=${TCG_THREAD:-multi} -cpu "$cpu" -smp ${SMP:-4} -m 4G \
 	-kernel "$bz" -initrd "$out/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 mitigations=off no_timer_check kasan_multi_shot kvm_amd.avic=$avic kvm_amd.nested=${NESTED:-1} harness.avic=$want harness.timeout=$test_timeout ${KERNEL_ARGS:-}" \
 	-display none -vga none -nic none -parallel none -no-reboot -monitor none \
