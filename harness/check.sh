@@ -91,7 +91,7 @@ if [ "${1:-}" = full ]; then
 	if [ -n "$boots" ]; then
 		# Issue 12's scale: at least 10^6 interrupts, 10^4 APIC mode
 		# switches and 10^3 VM lifecycles. Two emulated CPUs, one per
-		# core: the same run took 1.7 times as long on four
+		# core: a 25th of the run took 1.7 times as long on four
 		# (docs/hardening.md).
 		msg "avic_stress_test at scale (avic=1 nested=0, 2 emulated CPUs): about 1.7 hours"
 		part scale env SMP=2 NESTED=0 LABEL=avic=1,scale MUST_RUN=x86_64/avic_ NEED_AVIC=1 \
