@@ -99,7 +99,7 @@ typedef unsigned long u64;
 #define APIC_ICR2	0x310
 
 /* The number of checks main() runs; the runner holds the test to it. */
-#define PLANNED_CHECKS 92
+#define PLANNED_CHECKS 95
 
 #define MAX_PAGES 256
 #define ALIGNED __attribute__((aligned(PAGE)))
@@ -1300,6 +1300,78 @@ static void test_tcg_svm(void)
 	      code, info);
 }
 
+/*
+ * IRPerfCount (MSR C000_00E9), which the emulator has under -icount with
+ * "+irperf": it counts the instructions retired outside guest mode, up
+ * to and including the RDMSR that reads it (emulator/README.md).
+ */
+#define MSR_IRPERF 0xc00000e9
+
+static void guest_spin(void)
+{
+	volatile int i;
+
+	for (i = 0; i < 5000; i++)
+		;
+}
+
+/* Instructions retired from the first RDMSR to the second. */
+static u64 irperf_nops(void)
+{
+	u32 lo0, hi0, lo1, hi1;
+
+	asm volatile("rdmsr\n\t"
+		     "mov %%eax, %0\n\t"
+		     "mov %%edx, %1\n\t"
+		     ".rept 1000\n\tnop\n\t.endr\n\t"
+		     "rdmsr"
+		     : "=&r"(lo0), "=&r"(hi0), "=a"(lo1), "=d"(hi1)
+		     : "c"(MSR_IRPERF));
+	return ((u64)hi1 << 32 | lo1) - ((u64)hi0 << 32 | lo0);
+}
+
+static u64 irperf_run(void (*fn)(void))
+{
+	u64 before, code;
+
+	vm_reset(1, fn);
+	before = rdmsr(MSR_IRPERF);
+	code = run();
+	if (code != EXIT_VMMCALL)
+		return ~0ul;
+	return rdmsr(MSR_IRPERF) - before;
+}
+
+static void test_irperf(void)
+{
+	u32 a, b, c, d, lo, hi;
+	u64 host_nop, host_spin, n;
+
+	cpuid(0x80000008, &a, &b, &c, &d);
+	if (!(b & (1 << 1))) {
+		for (a = 0; a < 3; a++)
+			check(1, "irperf # SKIP no IRPerfCount (needs -icount and +irperf)");
+		return;
+	}
+
+	n = irperf_nops();
+	check(n == 1003, "irperf: 1000 NOPs between two reads count %lu, want 1003 (2 MOVs, the RDMSR)",
+	      n);
+
+	lo = 5;
+	hi = 1;
+	asm volatile("wrmsr\n\trdmsr" : "+a"(lo), "+d"(hi) : "c"(MSR_IRPERF));
+	n = (u64)hi << 32 | lo;
+	check(n == 0x100000006, "irperf: a RDMSR right after WRMSR of 100000005 reads %lx, want 100000006",
+	      n);
+
+	host_nop = irperf_run(guest_nop);
+	host_spin = irperf_run(guest_spin);
+	check(host_nop == host_spin && host_nop > 0 && host_nop < 10000,
+	      "irperf: a VMRUN counts %lu with an empty guest and %lu with a guest of 5000 loops, want the same",
+	      host_nop, host_spin);
+}
+
 static void setup(void)
 {
 	int v;
@@ -1353,6 +1425,7 @@ void main(void)
 	test_access_sizes();
 	test_malformed();
 	test_tcg_svm();
+	test_irperf();
 	check(ram_sum() == sum,
 	      "memory: low RAM (0-0x9efff) and the canary pages are unchanged by all runs");
 	if (nr_checks != PLANNED_CHECKS)
