@@ -53,11 +53,15 @@ generic() {
 		if ($1 == "full:" || $1 == "skip:") { kind = $1; $1 = "" ; sub(/^ /, "") }
 		print kind, $0 }'
 }
+# TESTS holds patterns: split it into words, but never expand them
+# against the files of the current directory.
 selected() {
 	[ -n "${TESTS:-}" ] || return 0
+	set -f
 	for pat in $TESTS; do
-		case $1 in $pat | */$pat) return 0 ;; esac
+		case $1 in $pat | */$pat) set +f; return 0 ;; esac
 	done
+	set +f
 	return 1
 }
 
