@@ -4,7 +4,7 @@
  * tracepoints can count what each one costs (bench/trace-run runs it,
  * bench/count.awk counts).
  *
- *   irqbench CASE MODE N
+ *   irqbench CASE MODE N [icount]
  *     CASE  ipi           vCPU 0 sends IPIs to vCPU 1, which runs
  *           msi           KVM_SIGNAL_MSI to vCPU 1, which runs
  *           irqfd         an eventfd routed to an MSI for vCPU 1
@@ -21,6 +21,22 @@
  * then. The measured ones lie between the trace markers "irqbench:
  * begin" and "irqbench: end". Uses no library of either kernel's
  * selftests, so that 5.10 and 6.12 run the same code.
+ *
+ * With "icount" (issue 13's second figure, not yet sound: README.md),
+ * the host's instructions are counted instead: the emulated host runs
+ * under QEMU's -icount with IRPerfCount, which counts each CPU's
+ * instructions outside guest mode (emulator/README.md). The VMM then looks at the guest's memory once
+ * per sleep of 20 us instead of spinning, vCPU 2 halts, and IPIs to a
+ * running vCPU go one per command too. Each interrupt's interval, from
+ * before the send until the VMM saw it taken, is followed by a baseline
+ * interval of the same sleeps and looks with no interrupt; its cost is
+ * the difference of their instructions, summed over the host's CPUs.
+ * The median is robust against the host's rare big jobs landing in one
+ * interval; the quartiles and the mean are printed too. kmemleak's
+ * periodic scan, a long job, is off meanwhile (the harness's own scans
+ * after the tests still run):
+ *   bench: CASE MODE N - all insns median|q1|q3|mean COUNT
+ *   bench: CASE MODE N - all insns polls COUNT   (all measured intervals)
  * Exit code 0, 1 on a failure, 4 (skip) without /dev/kvm.
  */
 #define _GNU_SOURCE
@@ -36,7 +52,9 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +71,7 @@
 #define MSI_GSI		24
 #define OP_SEND		1
 #define OP_HALT		2
+#define MSR_IRPERF	0xc00000e9
 
 /* bench/guest.S, linked in as a blob by bench/build.sh. */
 extern const unsigned char guest_bin[], guest_bin_end[];
@@ -61,6 +80,9 @@ static int kvm_fd, vm_fd, event_fd = -1;
 static uint8_t *mem;
 static pid_t tids[NR_VCPUS];
 static volatile int ready[NR_VCPUS];
+/* icount mode: the VMM's sleeps and /proc reads so far, for the baseline. */
+static int icount;
+static long polls, proc_reads;
 
 static volatile uint32_t *word(uint32_t gpa, int i)
 {
@@ -103,13 +125,31 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/*
+ * Between two looks at the guest's memory: spin, or in icount mode
+ * sleep 20 us, so that the waiting costs the host the same few
+ * instructions in the baseline. The sleeps are short so that most
+ * intervals see no tick of the host's timer (1000 Hz) on a busy CPU.
+ * False after TIMEOUT_S since start.
+ */
+static int keep_waiting(double start)
+{
+	struct timespec us = { .tv_nsec = 20000 };
+
+	if (icount) {
+		nanosleep(&us, NULL);
+		polls++;
+	}
+	return now() - start <= TIMEOUT_S;
+}
+
 /* Wait until *p differs from old, or fail after TIMEOUT_S. */
 static void wait_change(volatile uint32_t *p, uint32_t old, const char *what)
 {
 	double start = now();
 
 	while (*p == old)
-		if (now() - start > TIMEOUT_S)
+		if (!keep_waiting(start))
 			fail_why("%s: nothing within %d s", what, TIMEOUT_S);
 }
 
@@ -219,37 +259,43 @@ static void wait_done(int cpu)
 			count = *COUNT(RECEIVER);
 			start = now();
 		}
-		if (now() - start > TIMEOUT_S)
+		if (!keep_waiting(start))
 			fail_why("vCPU %d made no progress in command %u for %d s (receiver's count %u)",
 				 cpu, *OP(cpu), TIMEOUT_S, count);
 	}
+}
+
+/* Whether the receiver's thread sleeps, from /proc. */
+static int receiver_sleeps(void)
+{
+	char path[64], stat[256], *state;
+	int fd, len;
+
+	proc_reads++;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tids[RECEIVER]);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		fail("%s", path);
+	len = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (len <= 0)
+		fail("read of %s", path);
+	stat[len] = 0;
+	/* "pid (comm) state ..." */
+	state = strrchr(stat, ')');
+	return state && state[1] == ' ' && state[2] == 'S';
 }
 
 /* The receiver halted with its current count, and its thread sleeps in
  * KVM (not in halt polling): the next interrupt must wake it. */
 static void wait_blocked(void)
 {
-	char path[64], stat[256], *state;
 	double start = now();
-	int fd, len;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tids[RECEIVER]);
 	for (;;) {
-		if (*HALTED(RECEIVER) == *COUNT(RECEIVER)) {
-			fd = open(path, O_RDONLY);
-			if (fd < 0)
-				fail("%s", path);
-			len = read(fd, stat, sizeof(stat) - 1);
-			close(fd);
-			if (len <= 0)
-				fail("read of %s", path);
-			stat[len] = 0;
-			/* "pid (comm) state ..." */
-			state = strrchr(stat, ')');
-			if (state && state[1] == ' ' && state[2] == 'S')
-				return;
-		}
-		if (now() - start > TIMEOUT_S)
+		if (*HALTED(RECEIVER) == *COUNT(RECEIVER) && receiver_sleeps())
+			return;
+		if (!keep_waiting(start))
 			fail_why("the receiver did not halt and sleep within %d s", TIMEOUT_S);
 	}
 }
@@ -299,7 +345,7 @@ static void deliver(const char *c, int n)
 	int i;
 
 	/* IPIs to a running vCPU: the sender paces them itself. */
-	if (!strcmp(c, "ipi")) {
+	if (!strcmp(c, "ipi") && !icount) {
 		command(SENDER, OP_SEND, RECEIVER, n);
 		wait_done(SENDER);
 		return;
@@ -321,6 +367,115 @@ static void deliver(const char *c, int n)
 	}
 }
 
+/*
+ * icount mode: the host's instructions outside guest mode, all CPUs.
+ * A read of another CPU's MSR would spin in the kernel until that CPU
+ * answers its IPI, and QEMU's single-threaded TCG runs that CPU only
+ * when the spinning one's time slice ends: millions of instructions
+ * that real CPUs, running side by side, do not spend. So a thread
+ * pinned to each CPU reads its own, and the threads and the VMM wait
+ * for each other in blocking reads of pipes.
+ */
+#define MAX_CPUS	64
+static int nr_cpus, ask[MAX_CPUS][2], answer[2];
+
+static void *msr_reader(void *arg)
+{
+	long cpu = (long)arg;
+	char path[64], b;
+	uint64_t v;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/cpu/%ld/msr", cpu);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		fail("%s", path);
+	while (read(ask[cpu][0], &b, 1) == 1) {
+		if (pread(fd, &v, sizeof(v), MSR_IRPERF) != sizeof(v))
+			fail("IRPerfCount of CPU %ld: it needs QEMU's -icount and the emulator's +irperf",
+			     cpu);
+		if (write(answer[1], &v, sizeof(v)) != sizeof(v))
+			fail("write to the answer pipe");
+	}
+	return NULL;
+}
+
+static void start_msr_readers(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	cpu_set_t set;
+	long i;
+
+	nr_cpus = get_nprocs();
+	if (nr_cpus > MAX_CPUS)
+		fail_why("%d CPUs: more than irqbench reads", nr_cpus);
+	if (pipe(answer))
+		fail("pipe");
+	for (i = 0; i < nr_cpus; i++) {
+		if (pipe(ask[i]))
+			fail("pipe");
+		CPU_ZERO(&set);
+		CPU_SET(i, &set);
+		pthread_attr_init(&attr);
+		if (pthread_attr_setaffinity_np(&attr, sizeof(set), &set) ||
+		    pthread_create(&t, &attr, msr_reader, (void *)i))
+			fail_why("cannot start a thread on CPU %ld", i);
+	}
+}
+
+static uint64_t host_insns(void)
+{
+	uint64_t sum = 0, v;
+	int i;
+
+	for (i = 0; i < nr_cpus; i++)
+		if (write(ask[i][1], "r", 1) != 1)
+			fail("write to a reader's pipe");
+	for (i = 0; i < nr_cpus; i++) {
+		if (read(answer[0], &v, sizeof(v)) != sizeof(v))
+			fail("read from the answer pipe");
+		sum += v;
+	}
+	return sum;
+}
+
+/* icount mode: the measured interval's sleeps and reads again, with no
+ * interrupt, from the same state of the vCPUs. */
+static void baseline(long n_polls, long n_reads)
+{
+	double start = now();
+	long i;
+
+	for (i = 0; i < n_polls; i++) {
+		keep_waiting(start);
+		(void)*COUNT(RECEIVER);
+		if (i < n_reads)
+			receiver_sleeps();
+	}
+}
+
+/* Turn kmemleak's periodic scan off or on, where the kernel has it. */
+static void kmemleak_scan(const char *how)
+{
+	int fd = open("/sys/kernel/debug/kmemleak", O_WRONLY);
+	char cmd[16];
+
+	if (fd < 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "scan=%s", how);
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		fail("writing %s to /sys/kernel/debug/kmemleak", cmd);
+	close(fd);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void marker(const char *text)
 {
 	int fd = open("/sys/kernel/debug/tracing/trace_marker", O_WRONLY);
@@ -337,7 +492,7 @@ static const char * const cases[] = {
 int main(int argc, char **argv)
 {
 	struct kvm_userspace_memory_region region = { .memory_size = MEM_SIZE };
-	const char *c = argc == 4 ? argv[1] : "";
+	const char *c = argc == 4 || argc == 5 ? argv[1] : "";
 	pthread_t t[NR_VCPUS];
 	unsigned int known = 0;
 	uint64_t *idt;
@@ -348,10 +503,13 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	for (i = 0; i < (long)(sizeof(cases) / sizeof(cases[0])); i++)
 		known |= !strcmp(c, cases[i]);
-	if (argc == 4)
+	if (argc >= 4)
 		n = atoi(argv[3]);
-	if (!known || n <= 0 || (strcmp(argv[2], "xapic") && strcmp(argv[2], "x2apic"))) {
-		fprintf(stderr, "usage: irqbench ipi|msi|irqfd[-halted] xapic|x2apic N\n");
+	if (argc == 5)
+		icount = !strcmp(argv[4], "icount");
+	if (!known || n <= 0 || (strcmp(argv[2], "xapic") && strcmp(argv[2], "x2apic")) ||
+	    (argc == 5 && !icount)) {
+		fprintf(stderr, "usage: irqbench ipi|msi|irqfd[-halted] xapic|x2apic N [icount]\n");
 		return 2;
 	}
 	kvm_fd = open("/dev/kvm", O_RDWR);
@@ -398,8 +556,54 @@ int main(int argc, char **argv)
 		command(SENDER, OP_HALT, 0, 0);
 		wait_change(DONE(SENDER), 0, "vCPU 0 did not take its halt command");
 	}
+	/* Under icount, a spinning vCPU 2 would only cost wall-clock time. */
+	if (icount) {
+		command(2, OP_HALT, 0, 0);
+		wait_change(DONE(2), 0, "vCPU 2 did not take its halt command");
+	}
 
 	deliver(c, WARMUP);
+	if (icount) {
+		int64_t *cost = calloc(n, sizeof(*cost)), sum = 0;
+		long all_polls = 0, p, r;
+
+		if (!cost)
+			fail("calloc");
+		kmemleak_scan("off");
+		/* Sleeps of 20 us, not 20 + 50 (the default slack). */
+		prctl(PR_SET_TIMERSLACK, 1);
+		start_msr_readers();
+		for (i = 0; i < n; i++) {
+			uint64_t m0, m1, m2;
+
+			polls = proc_reads = 0;
+			m0 = host_insns();
+			deliver(c, 1);
+			m1 = host_insns();
+			p = polls;
+			r = proc_reads;
+			baseline(p, r);
+			m2 = host_insns();
+			cost[i] = (int64_t)(m1 - m0) - (int64_t)(m2 - m1);
+			sum += cost[i];
+			all_polls += p;
+		}
+		if (*COUNT(RECEIVER) != (uint32_t)(WARMUP + n))
+			fail_why("the receiver took %u interrupts, %d were sent",
+				 *COUNT(RECEIVER), WARMUP + n);
+		kmemleak_scan("on");
+		qsort(cost, n, sizeof(*cost), cmp_i64);
+		printf("bench: %s %s %d - all insns median %lld\n", c, argv[2], n,
+		       (long long)(n % 2 ? cost[n / 2] : (cost[n / 2 - 1] + cost[n / 2]) / 2));
+		printf("bench: %s %s %d - all insns q1 %lld\n", c, argv[2], n,
+		       (long long)cost[n / 4]);
+		printf("bench: %s %s %d - all insns q3 %lld\n", c, argv[2], n,
+		       (long long)cost[3 * n / 4]);
+		printf("bench: %s %s %d - all insns mean %lld\n", c, argv[2], n,
+		       (long long)(sum / n));
+		printf("bench: %s %s %d - all insns polls %ld\n", c, argv[2], n, all_polls);
+		return 0;
+	}
 	snprintf(text, sizeof(text), "irqbench: begin %s %s %d", c, argv[2], n);
 	marker(text);
 	deliver(c, n);

@@ -114,17 +114,20 @@ if [ "${REAL_GUESTS:-0}" = 1 ]; then
 	done
 fi
 # BENCH=1: irqbench's cases under KVM's tracepoints (bench/, make bench),
-# BENCH_N interrupts each.
-if [ "${BENCH:-0}" = 1 ]; then
+# BENCH_N interrupts each. BENCH=icount: the same cases counting the
+# host's instructions (irqbench's icount mode), for a host under -icount.
+case ${BENCH:-0} in 1 | icount)
 	mkdir -p "$stage/tests/bench"
 	sh "$top/bench/build.sh" "$stage/tests/bench"
 	cp "$top/bench/trace-run" "$top/bench/count.awk" "$stage/tests/bench/"
+	t="bench/trace-run" a=
+	[ "$BENCH" = icount ] && t="bench/irqbench" a=" icount"
 	for c in ipi msi irqfd ipi-halted msi-halted irqfd-halted; do
 		for m in x2apic xapic; do
-			selected bench/trace-run && echo "run bench/trace-run $c $m ${BENCH_N:-500}" >> "$list"
+			selected "$t" && echo "run $t $c $m ${BENCH_N:-500}$a" >> "$list"
 		done
-	done
-fi
+	done ;;
+esac
 grep -q '^run ' "$list" || die "no selftest to run${TESTS:+ matches TESTS='$TESTS'}"
 [ -n "$(makefile_tests)" ] || die "found no TEST_GEN_PROGS_x86_64 in $st/Makefile"
 rm -f "$stage/all"
