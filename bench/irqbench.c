@@ -25,18 +25,18 @@
  * With "icount" (issue 13's second figure, not yet sound: README.md),
  * the host's instructions are counted instead: the emulated host runs
  * under QEMU's -icount with IRPerfCount, which counts each CPU's
- * instructions outside guest mode (emulator/README.md). The VMM then looks at the guest's memory once
- * per sleep of 20 us instead of spinning, vCPU 2 halts, and IPIs to a
- * running vCPU go one per command too. Each interrupt's interval, from
- * before the send until the VMM saw it taken, is followed by a baseline
- * interval of the same sleeps and looks with no interrupt; its cost is
- * the difference of their instructions, summed over the host's CPUs.
- * The median is robust against the host's rare big jobs landing in one
- * interval; the quartiles and the mean are printed too. kmemleak's
- * periodic scan, a long job, is off meanwhile (the harness's own scans
- * after the tests still run):
- *   bench: CASE MODE N - all insns median|q1|q3|mean COUNT
- *   bench: CASE MODE N - all insns polls COUNT   (all measured intervals)
+ * instructions outside guest mode (emulator/README.md). The VMM then
+ * looks at the guest's memory once per sleep of 20 us instead of
+ * spinning, vCPU 2 halts, and IPIs to a running vCPU go one per command
+ * too. The N interrupts go in ROUNDS
+ * rounds; each round is followed by a baseline of the same sleeps and
+ * looks with no interrupt, and its cost per interrupt is the difference
+ * of their instructions, summed over the host's CPUs, divided by its
+ * interrupts. kmemleak's periodic scan, a long job, is off meanwhile
+ * (the harness's own scans after the tests still run). It prints each
+ * round's counts and the median, lowest and highest round:
+ *   bench: CASE MODE N/ROUNDS - roundK insns measured|baseline|polls COUNT
+ *   bench: CASE MODE N - all insns median|min|max COUNT
  * Exit code 0, 1 on a failure, 4 (skip) without /dev/kvm.
  */
 #define _GNU_SOURCE
@@ -72,6 +72,7 @@
 #define OP_SEND		1
 #define OP_HALT		2
 #define MSR_IRPERF	0xc00000e9
+#define ROUNDS		8
 
 /* bench/guest.S, linked in as a blob by bench/build.sh. */
 extern const unsigned char guest_bin[], guest_bin_end[];
@@ -564,44 +565,45 @@ int main(int argc, char **argv)
 
 	deliver(c, WARMUP);
 	if (icount) {
-		int64_t *cost = calloc(n, sizeof(*cost)), sum = 0;
-		long all_polls = 0, p, r;
+		int64_t cost[ROUNDS];
+		int per = n / ROUNDS, k;
 
-		if (!cost)
-			fail("calloc");
+		if (per < 1)
+			fail_why("icount mode needs N >= %d", ROUNDS);
 		kmemleak_scan("off");
 		/* Sleeps of 20 us, not 20 + 50 (the default slack). */
 		prctl(PR_SET_TIMERSLACK, 1);
 		start_msr_readers();
-		for (i = 0; i < n; i++) {
+		for (k = 0; k < ROUNDS; k++) {
 			uint64_t m0, m1, m2;
+			long p, r;
 
 			polls = proc_reads = 0;
 			m0 = host_insns();
-			deliver(c, 1);
+			deliver(c, per);
 			m1 = host_insns();
 			p = polls;
 			r = proc_reads;
 			baseline(p, r);
 			m2 = host_insns();
-			cost[i] = (int64_t)(m1 - m0) - (int64_t)(m2 - m1);
-			sum += cost[i];
-			all_polls += p;
+			cost[k] = ((int64_t)(m1 - m0) - (int64_t)(m2 - m1)) / per;
+			printf("bench: %s %s %d - round%d insns measured %llu\n", c, argv[2], per, k,
+			       (unsigned long long)(m1 - m0));
+			printf("bench: %s %s %d - round%d insns baseline %llu\n", c, argv[2], per, k,
+			       (unsigned long long)(m2 - m1));
+			printf("bench: %s %s %d - round%d insns polls %ld\n", c, argv[2], per, k, p);
 		}
-		if (*COUNT(RECEIVER) != (uint32_t)(WARMUP + n))
-			fail_why("the receiver took %u interrupts, %d were sent",
-				 *COUNT(RECEIVER), WARMUP + n);
 		kmemleak_scan("on");
-		qsort(cost, n, sizeof(*cost), cmp_i64);
-		printf("bench: %s %s %d - all insns median %lld\n", c, argv[2], n,
-		       (long long)(n % 2 ? cost[n / 2] : (cost[n / 2 - 1] + cost[n / 2]) / 2));
-		printf("bench: %s %s %d - all insns q1 %lld\n", c, argv[2], n,
-		       (long long)cost[n / 4]);
-		printf("bench: %s %s %d - all insns q3 %lld\n", c, argv[2], n,
-		       (long long)cost[3 * n / 4]);
-		printf("bench: %s %s %d - all insns mean %lld\n", c, argv[2], n,
-		       (long long)(sum / n));
-		printf("bench: %s %s %d - all insns polls %ld\n", c, argv[2], n, all_polls);
+		if (*COUNT(RECEIVER) != (uint32_t)(WARMUP + per * ROUNDS))
+			fail_why("the receiver took %u interrupts, %d were sent",
+				 *COUNT(RECEIVER), WARMUP + per * ROUNDS);
+		qsort(cost, ROUNDS, sizeof(cost[0]), cmp_i64);
+		printf("bench: %s %s %d - all insns median %lld\n", c, argv[2], per * ROUNDS,
+		       (long long)(cost[ROUNDS / 2 - 1] + cost[ROUNDS / 2]) / 2);
+		printf("bench: %s %s %d - all insns min %lld\n", c, argv[2], per * ROUNDS,
+		       (long long)cost[0]);
+		printf("bench: %s %s %d - all insns max %lld\n", c, argv[2], per * ROUNDS,
+		       (long long)cost[ROUNDS - 1]);
 		return 0;
 	}
 	snprintf(text, sizeof(text), "irqbench: begin %s %s %d", c, argv[2], n);
