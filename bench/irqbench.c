@@ -22,7 +22,7 @@
  * begin" and "irqbench: end". Uses no library of either kernel's
  * selftests, so that 5.10 and 6.12 run the same code.
  *
- * With "icount" (issue 13's second figure, not yet sound: README.md),
+ * With "icount" (issue 13's second figure, still too noisy: README.md),
  * the host's instructions are counted instead: the emulated host runs
  * under QEMU's -icount with IRPerfCount, which counts each CPU's
  * instructions outside guest mode (emulator/README.md). The VMM then
