@@ -27,10 +27,10 @@
  * under QEMU's -icount with IRPerfCount, which counts each CPU's
  * instructions outside guest mode (emulator/README.md). The VMM then
  * looks at the guest's memory once per sleep of 20 us instead of
- * spinning, vCPU 2 halts, and IPIs to a running vCPU go one per command
- * too. The N interrupts go in ROUNDS
- * rounds; each round is followed by a baseline of the same sleeps and
- * looks with no interrupt, and its cost per interrupt is the difference
+ * spinning (1 ms for IPIs to a running vCPU, which the sender paces
+ * itself), and vCPU 2 halts. The N interrupts go in ROUNDS rounds; each
+ * round is followed by a baseline of the same sleeps and looks with no
+ * interrupt, and its cost per interrupt is the difference
  * of their instructions, summed over the host's CPUs, divided by its
  * interrupts. kmemleak's periodic scan, a long job, is off meanwhile
  * (the harness's own scans after the tests still run). It prints each
@@ -81,7 +81,7 @@ static int kvm_fd, vm_fd, event_fd = -1;
 static uint8_t *mem;
 static pid_t tids[NR_VCPUS];
 static volatile int ready[NR_VCPUS];
-/* icount mode: the VMM's sleeps and /proc reads so far, for the baseline. */
+/* icount mode; the VMM's sleeps and /proc reads, for the baseline. */
 static int icount;
 static long sleep_ns = 20000;
 static long polls, proc_reads;
@@ -129,10 +129,8 @@ static double now(void)
 
 /*
  * Between two looks at the guest's memory: spin, or in icount mode
- * sleep 20 us, so that the waiting costs the host the same few
- * instructions in the baseline. The sleeps are short so that most
- * intervals see no tick of the host's timer (1000 Hz) on a busy CPU.
- * False after TIMEOUT_S since start.
+ * sleep sleep_ns, so that the waiting costs the host the same
+ * instructions in the baseline. False after TIMEOUT_S since start.
  */
 static int keep_waiting(double start)
 {
@@ -581,8 +579,9 @@ int main(int argc, char **argv)
 		if (per < 1)
 			fail_why("icount mode needs N >= %d", ROUNDS);
 		/*
-		 * When the rounds followed the readers' start and the first
-		 * warm-up directly, the first round came out high (two runs).
+		 * A second warm-up: when the rounds followed the readers'
+		 * start and the first warm-up directly, the first round came
+		 * out the highest.
 		 */
 		deliver(c, WARMUP);
 		for (k = 0; k < ROUNDS; k++) {
