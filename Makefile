@@ -87,7 +87,7 @@ real-guests: deps build
 	@env NESTED=0 LABEL=avic=0,real-guests MUST_RUN=realguest/ REAL_GUESTS=1 TESTS='realguest/*' TEST_TIMEOUT=1200 \
 		sh $(H)/boot.sh 0 build/run/realguest0
 
-## bench         VM exits and injections per interrupt: avic=0, the series, 6.12 (docs/bench.md)
+## bench         VM exits, injections and host instructions per interrupt: avic=0, the series, 6.12 (docs/bench.md)
 bench: deps build
 	@sh $(H)/deps.sh gnuplot-nox
 	@sh $(H)/bench.sh build/run/bench
