@@ -22,8 +22,8 @@
  * begin" and "irqbench: end". Uses no library of either kernel's
  * selftests, so that 5.10 and 6.12 run the same code.
  *
- * With "icount" (issue 13's second figure, still too noisy: README.md),
- * the host's instructions are counted instead: the emulated host runs
+ * With "icount" (make bench's second figure, docs/bench.md), the
+ * host's instructions are counted instead: the emulated host runs
  * under QEMU's -icount with IRPerfCount, which counts each CPU's
  * instructions outside guest mode (emulator/README.md). The VMM then
  * looks at the guest's memory once per sleep of 20 us instead of
@@ -32,10 +32,9 @@
  * round is followed by a baseline of the same sleeps and looks with no
  * interrupt, and its cost per interrupt is the difference
  * of their instructions, summed over the host's CPUs, divided by its
- * interrupts. kmemleak's periodic scan, a long job, goes off and stays
- * off (the harness's own scans after the tests still run). It prints each
- * round's counts and the median, lowest and highest round:
- *   bench: CASE MODE N/ROUNDS - roundK insns measured|baseline|polls COUNT
+ * interrupts; N must be a multiple of ROUNDS. It prints each round's
+ * counts and the median, lowest and highest round:
+ *   bench: CASE MODE N/ROUNDS - roundK insns measured|baseline|polls|reads COUNT
  *   bench: CASE MODE N - all insns median|min|max COUNT
  * Exit code 0, 1 on a failure, 4 (skip) without /dev/kvm.
  */
@@ -442,36 +441,23 @@ static uint64_t host_insns(void)
 	return sum;
 }
 
-/* icount mode: the measured interval's sleeps and reads again, with no
- * interrupt, from the same state of the vCPUs. */
+/*
+ * icount mode: the measured interval's sleeps and reads again, with no
+ * interrupt, from the same state of the vCPUs. wait_blocked() can read
+ * /proc more often than it sleeps.
+ */
 static void baseline(long n_polls, long n_reads)
 {
 	double start = now();
 	long i;
 
-	for (i = 0; i < n_polls; i++) {
-		keep_waiting(start);
+	for (i = 0; i < n_polls || i < n_reads; i++) {
+		if (i < n_polls)
+			keep_waiting(start);
 		(void)*COUNT(RECEIVER);
 		if (i < n_reads)
 			receiver_sleeps();
 	}
-}
-
-/*
- * Turn kmemleak's periodic scan off, where the kernel has it, for good:
- * turning it on again starts a scan at once, about 30 s of the emulated
- * host's time, which the next case would wait for. The harness's own
- * kmemleak check scans explicitly after the last test.
- */
-static void kmemleak_scan_off(void)
-{
-	int fd = open("/sys/kernel/debug/kmemleak", O_WRONLY);
-
-	if (fd < 0)
-		return;
-	if (write(fd, "scan=off", 8) < 0)
-		fail("writing scan=off to /sys/kernel/debug/kmemleak");
-	close(fd);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -569,7 +555,6 @@ int main(int argc, char **argv)
 
 	/* Under icount, set up before the warm-up. */
 	if (icount) {
-		kmemleak_scan_off();
 		/* Sleeps of 20 us, not 20 + 50 (the default slack). */
 		prctl(PR_SET_TIMERSLACK, 1);
 		start_msr_readers();
@@ -579,8 +564,8 @@ int main(int argc, char **argv)
 		int64_t cost[ROUNDS];
 		int per = n / ROUNDS, k;
 
-		if (per < 1)
-			fail_why("icount mode needs N >= %d", ROUNDS);
+		if (per < 1 || n % ROUNDS)
+			fail_why("icount mode needs N, a multiple of %d", ROUNDS);
 		/*
 		 * A second warm-up: when the rounds followed the readers'
 		 * start and the first warm-up directly, the first round came
@@ -605,6 +590,7 @@ int main(int argc, char **argv)
 			printf("bench: %s %s %d - round%d insns baseline %llu\n", c, argv[2], per, k,
 			       (unsigned long long)(m2 - m1));
 			printf("bench: %s %s %d - round%d insns polls %ld\n", c, argv[2], per, k, p);
+			printf("bench: %s %s %d - round%d insns reads %ld\n", c, argv[2], per, k, r);
 		}
 		if (*COUNT(RECEIVER) != (uint32_t)(2 * WARMUP + per * ROUNDS))
 			fail_why("the receiver took %u interrupts, %d were sent",

@@ -75,26 +75,34 @@ awk -F, '{ r = ($3 == "avic=0") ? 1 : ($3 == "series") ? 2 : ($3 == "6.12") ? 3 
 
 # The -icount figure, per host, case and mode: each round's host
 # instructions minus its baseline's, per interrupt (irqbench's icount
-# mode). Of the rounds: the median, the quartiles, and the median's 95%
-# interval as a notched box plot draws it, median +- 1.58 IQR / sqrt(n)
-# (McGill, Tukey and Larsen, 1978). Rows: case,mode,host,interrupts,
-# rounds,median,q1,q3,low,high,min,max.
-awk -F, '$7 == "insns" && $6 ~ /^round/ {
+# mode). Of the rounds: the median, the quartiles, and the notch of a
+# notched box plot, median +- 1.58 IQR / sqrt(n) (McGill, Tukey and
+# Larsen, 1978): two medians whose notches do not overlap differ at
+# about the 5% level. Every host has every case, with the same number of
+# rounds, or it is an error. Rows: case,mode,host,interrupts,rounds,
+# median,q1,q3,low,high,min,max.
+awk -F, 'function bad(why) { print "error: " why > "/dev/stderr"; failed = 1; exit 1 }
+$7 == "insns" && $6 ~ /^round/ {
+	if ($4 !~ /^[1-9][0-9]*$/ || $9 !~ /^[0-9]+$/) bad("not a count in line " NR ": " $0)
 	k = $2 "," $3 "," $1; r = k "," $6
+	if ((r "," $8) in v) bad("line " NR " repeats " r " " $8)
 	if (!(r in per)) { rounds[k] = rounds[k] " " r; per[r] = $4 }
-	v[r "," $8] = $9
+	v[r "," $8] = $9; host[$1] = 1; key[$2 "," $3] = 1
 }
 END {
+	if (failed) exit 1
+	for (x in key) for (h in host)
+		if (!((x "," h) in rounds)) bad("no -icount figures of " h " for " x)
 	for (k in rounds) {
 		m = split(substr(rounds[k], 2), rs, " "); total = 0
+		if (m < 4) bad(k " has " m " rounds, too few for quartiles")
+		if (nr && m != nr) bad(k " has " m " rounds, others " nr)
+		nr = m
 		for (i = 1; i <= m; i++) {
 			r = rs[i]
-			if (!((r ",measured") in v) || !((r ",baseline") in v) || per[r] <= 0) {
-				print "error: round " r " lacks its counts" > "/dev/stderr"; exit 1
-			}
+			if (!((r ",measured") in v) || !((r ",baseline") in v)) bad("round " r " lacks its counts")
 			c[i] = int((v[r ",measured"] - v[r ",baseline"]) / per[r]); total += per[r]
 		}
-		if (m < 4) { print "error: " k " has " m " rounds, too few for quartiles" > "/dev/stderr"; exit 1 }
 		for (a = 2; a <= m; a++)
 			for (b = a; b > 1 && c[b - 1] > c[b]; b--) { t = c[b]; c[b] = c[b - 1]; c[b - 1] = t }
 		med = (m % 2) ? c[(m + 1) / 2] : int((c[m / 2] + c[m / 2 + 1]) / 2)
@@ -102,7 +110,8 @@ END {
 		w = int(1.58 * (q3 - q1) / sqrt(m))
 		printf "%s,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", k, total, m, med, q1, q3, med - w, med + w, c[1], c[m]
 	}
-}' "$csv" | sort -t, -k1,1 -k2,2r > "$work/insns" || exit 1
+}' "$csv" > "$work/insns.unsorted" || exit 1
+sort -t, -k1,1 -k2,2r "$work/insns.unsorted" > "$work/insns"
 
 cp "$csv" "$docs/bench.csv"
 
@@ -118,13 +127,15 @@ icount_section() {
 	echo "(\`kvm.halt_poll_ns=0\`). Each case's interrupts go in rounds, and"
 	echo "each round is followed by a baseline of the same sleeps and looks"
 	echo "with no interrupt: a round's figure is (round - baseline) / its"
-	echo "interrupts, summed over the host's 4 CPUs. The table gives the"
-	echo "median round and, in brackets, the median's 95% interval as a"
-	echo "notched box plot draws it: median +- 1.58 IQR / sqrt(rounds)"
-	echo "(McGill, Tukey and Larsen, 1978). Two hosts differ where their"
-	echo "intervals do not overlap (the last two columns); elsewhere the"
-	echo "medians suggest an order and prove none. Each round's counts are in"
-	echo "[\`bench.csv\`](bench.csv) (kind \`insns\`), the chart is"
+	echo "interrupts, summed over the host's CPUs. The table gives the median"
+	echo "round and, in brackets, its notch as a notched box plot draws it:"
+	echo "median +- 1.58 IQR / sqrt(rounds) (McGill, Tukey and Larsen, 1978)."
+	echo "Where the notches of two hosts do not overlap, their medians differ"
+	echo "at about the 5% level in this run (the last two columns); elsewhere"
+	echo "the medians suggest an order and prove none. This is one boot per"
+	echo "host, so the variation from boot to boot is not sampled, and of 24"
+	echo "comparisons about one may differ by chance. Each round's counts are"
+	echo "in [\`bench.csv\`](bench.csv) (kind \`insns\`), the chart is"
 	echo "[\`bench-icount.png\`](bench-icount.png)."
 	echo
 	echo "What it captures: KVM's exit handling and injection, the host"
@@ -134,11 +145,11 @@ icount_section() {
 	echo "instruction, so it is no cycle count; an instruction is one whatever"
 	echo "it costs on silicon, and a REP string counts each iteration; the"
 	echo "emulated host runs a debug kernel (KASAN, lockdep, kmemleak), which"
-	echo "makes every path several times longer than a production kernel's;"
-	echo "and the host's background work (timer ticks, RCU, workqueues, the"
-	echo "harness's sampling of KVM's debugfs) falls unevenly into a round and"
-	echo "its baseline, which is the spread. The exit counts above stay the"
-	echo "primary figure."
+	echo "makes every path several times longer than a production kernel's."
+	echo "The host's background work (timer ticks, RCU, workqueues, the"
+	echo "harness's sampling of KVM's debugfs every 10 ms) falls unevenly into"
+	echo "a round and its baseline, a source of the spread. The exit counts"
+	echo "above stay the primary figure."
 	echo
 	echo "| case | mode | avic=0 | series | 6.12 | series against avic=0 | series against 6.12 |"
 	echo "| --- | --- | ---: | ---: | ---: | --- | --- |"
@@ -149,8 +160,8 @@ icount_section() {
 	}
 	function versus(k, h) {
 		if (!((k SUBSEP "series") in med) || !((k SUBSEP h) in med)) return "-"
-		if (hi[k, "series"] < lo[k, h]) return "**lower**"
-		if (lo[k, "series"] > hi[k, h]) return "**higher**"
+		if (hi[k, "series"] < lo[k, h]) return "lower"
+		if (lo[k, "series"] > hi[k, h]) return "higher"
 		return "overlap"
 	}
 	END {
@@ -161,7 +172,8 @@ icount_section() {
 		}
 	}' "$1"
 	echo
-	awk -F, 'NR == 1 { printf "Interrupts per case: %d, in %d rounds of %d.\n", $4, $5, $4 / $5 }' "$1"
+	awk -F, '{ n[$4 " interrupts per case, in " $5 " rounds of " $4 / $5] = 1 }
+	END { for (x in n) s = s (s ? "; " : "") x; print s "." }' "$1"
 }
 
 {
@@ -270,7 +282,7 @@ set datafile separator "\t"
 plot for [i=2:$((hosts + 1))] "$work/chart.dat" using i:xtic(1) title columnheader(i)
 EOF
 
-# The -icount chart: per host the median round and its 95% interval.
+# The -icount chart: per host the median round and its notch.
 rm -f "$docs/bench-icount.png"
 if [ -s "$work/insns" ]; then
 	awk -F, 'BEGIN { split("avic=0 series 6.12", h, " ") }
@@ -285,7 +297,7 @@ if [ -s "$work/insns" ]; then
 	gnuplot <<EOF
 set terminal pngcairo size 1100,500 noenhanced
 set output "$docs/bench-icount.png"
-set title "Host instructions per interrupt under -icount: median round and its 95% interval (bench.md), make bench"
+set title "Host instructions per interrupt under -icount: median round and its notch (bench.md), make bench"
 set style data histograms
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.8 border -1

@@ -33,7 +33,7 @@ run() { # HOST AVIC [VAR=VALUE...]
 	env "$@" BENCH=1 BENCH_N="$n" REAL_GUESTS=1 TESTS='bench/* realguest/*' NESTED=0 XFAIL=/dev/null TEST_TIMEOUT=1200 \
 		LABEL="bench $h" sh "$top/harness/boot.sh" "$a" "$out/$h" ||
 		die "the bench failed on $h; see $out/$h/ktap.log"
-	sed -n 's/^# bench: //p' "$out/$h/ktap.log" | tr ' ' ',' | sed "s/^/$h,/" >> "$csv.new"
+	sed -n 's/\r$//; s/^# bench: //p' "$out/$h/ktap.log" | tr ' ' ',' | sed "s/^/$h,/" >> "$csv.new"
 	grep -q "^$h," "$csv.new" || die "no bench figures from $h; see $out/$h/ktap.log"
 }
 run avic=0 0
@@ -61,7 +61,7 @@ wait $p1 || st=1
 wait $p2 || st=1
 [ $st = 0 ] || die "the bench under -icount failed; see $out/icount-*/ktap.log"
 for h in avic=0 series 6.12; do
-	sed -n 's/^# bench: //p' "$out/icount-$h/ktap.log" | tr ' ' ',' | sed "s/^/$h,/" >> "$csv.new"
+	sed -n 's/\r$//; s/^# bench: //p' "$out/icount-$h/ktap.log" | tr ' ' ',' | sed "s/^/$h,/" >> "$csv.new"
 	grep -q "^$h,.*,insns," "$csv.new" || die "no -icount figures from $h; see $out/icount-$h/ktap.log"
 done
 mv "$csv.new" "$csv"
