@@ -73,26 +73,28 @@ awk -F, '{ r = ($3 == "avic=0") ? 1 : ($3 == "series") ? 2 : ($3 == "6.12") ? 3 
 	print r "," $0 }' "$work/rows.unsorted" | sort -t, -k2,2 -k3,3r -k1,1n | cut -d, -f2- > "$work/rows"
 [ -s "$work/rows" ] || { echo "error: no figures in $csv" >&2; exit 1; }
 
-# The -icount figure, per host, case and mode: each round's host
+# The -icount figure, per host, case, mode and boot: each round's host
 # instructions minus its baseline's, per interrupt (irqbench's icount
 # mode). Of the rounds: the median, the quartiles, and the notch of a
 # notched box plot, median +- 1.58 IQR / sqrt(n) (McGill, Tukey and
 # Larsen, 1978): two medians whose notches do not overlap differ at
-# about the 5% level. Every host has every case, with the same number of
-# rounds, or it is an error. Rows: case,mode,host,interrupts,rounds,
-# median,q1,q3,low,high,min,max.
+# about the 5% level, if the rounds were independent. Every host has
+# every case in every boot, with the same number of rounds, or it is an
+# error. Rows: case,mode,host,boot,interrupts,rounds,median,q1,q3,low,
+# high,min,max.
 awk -F, 'function bad(why) { print "error: " why > "/dev/stderr"; failed = 1; exit 1 }
-$7 == "insns" && $6 ~ /^round/ {
+$7 == "insns" && $6 ~ /^(boot[0-9]+\.)?round/ {
 	if ($4 !~ /^[1-9][0-9]*$/ || $9 !~ /^[0-9]+$/) bad("not a count in line " NR ": " $0)
-	k = $2 "," $3 "," $1; r = k "," $6
+	boot = ($6 ~ /^boot/) ? substr($6, 1, index($6, ".") - 1) : "boot1"
+	k = $2 "," $3 "," $1 "," boot; r = k "," $6
 	if ((r "," $8) in v) bad("line " NR " repeats " r " " $8)
 	if (!(r in per)) { rounds[k] = rounds[k] " " r; per[r] = $4 }
-	v[r "," $8] = $9; host[$1] = 1; key[$2 "," $3] = 1
+	v[r "," $8] = $9; host[$1] = 1; key[$2 "," $3] = 1; boots[boot] = 1
 }
 END {
 	if (failed) exit 1
-	for (x in key) for (h in host)
-		if (!((x "," h) in rounds)) bad("no -icount figures of " h " for " x)
+	for (x in key) for (h in host) for (b in boots)
+		if (!((x "," h "," b) in rounds)) bad("no -icount figures of " h " for " x " in " b)
 	for (k in rounds) {
 		m = split(substr(rounds[k], 2), rs, " "); total = 0
 		if (m < 4) bad(k " has " m " rounds, too few for quartiles")
@@ -111,12 +113,13 @@ END {
 		printf "%s,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", k, total, m, med, q1, q3, med - w, med + w, c[1], c[m]
 	}
 }' "$csv" > "$work/insns.unsorted" || exit 1
-sort -t, -k1,1 -k2,2r "$work/insns.unsorted" > "$work/insns"
+sort -t, -k1,1 -k2,2r -k4,4 "$work/insns.unsorted" > "$work/insns"
 
 cp "$csv" "$docs/bench.csv"
 
 # bench.md's -icount section, from the rows above.
 icount_section() {
+	nb=$(cut -d, -f4 "$1" | sort -u | wc -l)
 	echo "The second figure: the instructions that the emulated host's CPUs"
 	echo "retire outside guest mode, per interrupt, counted by IRPerfCount"
 	echo "(emulator patch 35) while the host runs under QEMU's \`-icount"
@@ -127,16 +130,20 @@ icount_section() {
 	echo "(\`kvm.halt_poll_ns=0\`). Each case's interrupts go in rounds, and"
 	echo "each round is followed by a baseline of the same sleeps and looks"
 	echo "with no interrupt: a round's figure is (round - baseline) / its"
-	echo "interrupts, summed over the host's CPUs. The table gives the median"
-	echo "round and, in brackets, its notch as a notched box plot draws it:"
+	echo "interrupts, summed over the host's CPUs. Each host booted $nb times."
+	echo
+	echo "A cell gives the median round of each boot and, in brackets, the"
+	echo "span of their notches, a notch being what a notched box plot draws:"
 	echo "median +- 1.58 IQR / sqrt(rounds) (McGill, Tukey and Larsen, 1978)."
-	echo "Where the notches of two hosts do not overlap, their medians differ"
-	echo "at about the 5% level in this run (the last two columns); elsewhere"
-	echo "the medians suggest an order and prove none. This is one boot per"
-	echo "host, so the variation from boot to boot is not sampled, and of 24"
-	echo "comparisons about one may differ by chance. Each round's counts are"
-	echo "in [\`bench.csv\`](bench.csv) (kind \`insns\`), the chart is"
-	echo "[\`bench-icount.png\`](bench-icount.png)."
+	echo "Within one boot, non-overlapping notches would mean a difference at"
+	echo "about the 5% level if the rounds were independent; they are not"
+	echo "quite (the background work comes in phases), and the boots of one"
+	echo "host can differ by more than their notches. So the last two columns"
+	echo "call the series lower or higher only where the span of its notches"
+	echo "lies wholly below or above the other host's, over all boots;"
+	echo "elsewhere the medians suggest an order and prove none. Each round's"
+	echo "counts are in [\`bench.csv\`](bench.csv) (kind \`insns\`, role"
+	echo "\`bootB.roundK\`), the chart is [\`bench-icount.png\`](bench-icount.png)."
 	echo
 	echo "What it captures: KVM's exit handling and injection, the host"
 	echo "kernel's scheduling and wake-ups of the vCPU and VMM threads, and the"
@@ -153,10 +160,10 @@ icount_section() {
 	echo
 	echo "| case | mode | avic=0 | series | 6.12 | series against avic=0 | series against 6.12 |"
 	echo "| --- | --- | ---: | ---: | ---: | --- | --- |"
-	awk -F, '{ k = $1 "," $2; if (!(k in seen)) { seen[k] = 1; o[++n] = k }
-		med[k, $3] = $6; lo[k, $3] = $9; hi[k, $3] = $10 }
+	icount_hosts "$1" | awk -F'|' '{ k = $1 "|" $2; if (!(k in seen)) { seen[k] = 1; o[++n] = k }
+		med[k, $3] = $4; lo[k, $3] = $5; hi[k, $3] = $6 }
 	function cell(k, h) {
-		return ((k SUBSEP h) in med) ? sprintf("%d [%d, %d]", med[k, h], lo[k, h], hi[k, h]) : "-"
+		return ((k SUBSEP h) in med) ? sprintf("%s [%d, %d]", med[k, h], lo[k, h], hi[k, h]) : "-"
 	}
 	function versus(k, h) {
 		if (!((k SUBSEP "series") in med) || !((k SUBSEP h) in med)) return "-"
@@ -166,14 +173,26 @@ icount_section() {
 	}
 	END {
 		for (i = 1; i <= n; i++) {
-			split(o[i], f, ",")
+			split(o[i], f, "|")
 			printf "| %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], cell(o[i], "avic=0"),
 				cell(o[i], "series"), cell(o[i], "6.12"), versus(o[i], "avic=0"), versus(o[i], "6.12")
 		}
-	}' "$1"
+	}'
 	echo
-	awk -F, '{ n[$4 " interrupts per case, in " $5 " rounds of " $4 / $5] = 1 }
+	awk -F, '{ n[$5 " interrupts per case and boot, in " $6 " rounds of " $5 / $6] = 1 }
 	END { for (x in n) s = s (s ? "; " : "") x; print s "." }' "$1"
+}
+
+# Per case, mode and host, over its boots, |-separated: case, mode,
+# host, "median1, median2", the span of the notches, and the mean of the
+# medians (for the chart).
+icount_hosts() {
+	awk -F, '{ k = $1 "|" $2 "|" $3
+		if (!(k in lo)) { o[++n] = k; lo[k] = $10; hi[k] = $11 }
+		m[k] = m[k] (m[k] == "" ? "" : ", ") $7; s[k] += $7; c[k]++
+		if ($10 < lo[k]) lo[k] = $10
+		if ($11 > hi[k]) hi[k] = $11 }
+	END { for (i = 1; i <= n; i++) { k = o[i]; printf "%s|%s|%d|%d|%d\n", k, m[k], lo[k], hi[k], s[k] / c[k] } }' "$1"
 }
 
 {
@@ -282,22 +301,23 @@ set datafile separator "\t"
 plot for [i=2:$((hosts + 1))] "$work/chart.dat" using i:xtic(1) title columnheader(i)
 EOF
 
-# The -icount chart: per host the median round and its notch.
+# The -icount chart: per host the mean of its boots' medians, and a bar
+# over the span of their notches.
 rm -f "$docs/bench-icount.png"
 if [ -s "$work/insns" ]; then
-	awk -F, 'BEGIN { split("avic=0 series 6.12", h, " ") }
-	{ v[$1 " " $2, $3] = $6 "\t" $9 "\t" $10; c[$1 " " $2] = 1 }
+	icount_hosts "$work/insns" | awk -F'|' 'BEGIN { split("avic=0 series 6.12", h, " ") }
+	{ v[$1 " " $2, $3] = $7 "\t" $5 "\t" $6; c[$1 " " $2] = 1 }
 	END {
 		for (k in c) {
 			printf "\"%s\"", k
 			for (i = 1; i <= 3; i++) printf "\t%s", ((k SUBSEP h[i]) in v) ? v[k, h[i]] : "NaN\tNaN\tNaN"
 			print ""
 		}
-	}' "$work/insns" | sort > "$work/icount.dat"
+	}' | sort > "$work/icount.dat"
 	gnuplot <<EOF
 set terminal pngcairo size 1100,500 noenhanced
 set output "$docs/bench-icount.png"
-set title "Host instructions per interrupt under -icount: median round and its notch (bench.md), make bench"
+set title "Host instructions per interrupt under -icount: the mean of the boots' medians, bars over their notches (bench.md), make bench"
 set style data histograms
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.8 border -1
