@@ -144,6 +144,11 @@ kernel_without() {
 	fi
 }
 
+# make check-full (KEEP_STAMP, harness/check.sh) keeps a row's runs that
+# gave its verdict with the same inputs: OUT.stamp beside OUT.tally.
+kept() { [ -n "${KEEP_STAMP:-}" ] && [ -f "$1.tally" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$KEEP_STAMP" ]; }
+stamp() { [ -z "${KEEP_STAMP:-}" ] || echo "$KEEP_STAMP" > "$1.stamp"; }
+
 # The rows: PATCHES TEST RUNS SUBSTRING, or PATCHES - - reason.
 rows=$cf/rows
 grep -v '^#' "$top/tests/fixes" | awk 'NF' > "$rows"
@@ -165,29 +170,35 @@ while read -r pp t n want; do
 		continue
 	fi
 	out=$cf/run/without-$pp
-	case $pp in
-	q*)
-		what="emulator patch ${pp#q}"
-		msg "check-fixes: the emulator without patch(es) ${pp#q}, $t x$n"
-		qemu=$(emulator_without "$pp") && why= ||
-			why="does not build without it (see $cf/emulator-build-$pp.log)"
-		kbuild=$build ;;
-	*)
-		what="patch $pp" qemu=
-		msg "check-fixes: the series without patch(es) $pp, $t x$n"
-		why=$(kernel_without "$pp") || why="the series does not apply"
-		kbuild=$cf ;;
-	esac
-	if [ -n "$why" ]; then
-		result FAIL "$what" "$why"
-		echo "| $pp | \`$t\` | $why | |" >> "$table.new"
-		continue
+	case $pp in q*) what="emulator patch ${pp#q}" ;; *) what="patch $pp" ;; esac
+	if kept "$out"; then
+		msg "check-fixes: kept: $t failed without $what, with these inputs"
+	else
+		rm -f "$out.stamp"
+		case $pp in
+		q*)
+			msg "check-fixes: the emulator without patch(es) ${pp#q}, $t x$n"
+			qemu=$(emulator_without "$pp") && why= ||
+				why="does not build without it (see $cf/emulator-build-$pp.log)"
+			kbuild=$build ;;
+		*)
+			qemu=
+			msg "check-fixes: the series without patch(es) $pp, $t x$n"
+			why=$(kernel_without "$pp") || why="the series does not apply"
+			kbuild=$cf ;;
+		esac
+		if [ -n "$why" ]; then
+			result FAIL "$what" "$why"
+			echo "| $pp | \`$t\` | $why | |" >> "$table.new"
+			continue
+		fi
+		runs "$kbuild" "$out" "$t" "$n" "$qemu"
+		tally "$out" "${t%+nested}" "$want" > "$out.tally"
 	fi
-	runs "$kbuild" "$out" "$t" "$n" "$qemu"
-	tally "$out" "${t%+nested}" "$want" > "$out.tally"
 	read -r got failed matched < "$out.tally"
 	other=$(sed -n 2p "$out.tally")
 	if [ "$matched" -gt 0 ]; then
+		stamp "$out"
 		result ok "$what" "$t fails $failed/$got without it, $matched with '$want'"
 	elif [ "$failed" -gt 0 ]; then
 		result FAIL "$what" "$t fails $failed/$got without it, but not with '$want': $other"
@@ -205,12 +216,18 @@ awk '$2 > n[$1] { n[$1] = $2 } END { for (t in n) print t, n[t] }' "$cf/maxruns"
 while read -r t n; do
 	msg "check-fixes: the whole series, $t x$n"
 	out=$cf/run/with-$(echo "$t" | tr / _)
-	runs "$build" "$out" "$t" "$n"
-	tally "$out" "${t%+nested}" "" > "$out.tally"
+	if kept "$out"; then
+		msg "check-fixes: kept: the whole series passed $t x$n with these inputs"
+	else
+		rm -f "$out.stamp"
+		runs "$build" "$out" "$t" "$n"
+		tally "$out" "${t%+nested}" "" > "$out.tally"
+	fi
 	read -r got failed matched < "$out.tally"
 	# Every run ran (no skip) and passed, and the boot itself was clean.
 	if [ "$got" = "$n" ] && [ "$failed" = 0 ] &&
 	   awk '{ f += $2 } END { exit f > 0 }' "$out/counts" 2>/dev/null; then
+		stamp "$out"
 		echo "ok series: $t (0/$n failures)"
 		with="0/$n"
 	else

@@ -13,7 +13,7 @@ set -u
 
 # Everything, always: narrowed or retimed runs are make test's job.
 for v in TESTS TEST_ARGS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT REPEAT NESTED LABEL KERNEL_ARGS \
-	QEMU_ARGS QEMU CPU SMP TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS REAL_GUESTS BENCH BENCH_N; do
+	QEMU_ARGS QEMU CPU SMP TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS REAL_GUESTS BENCH BENCH_N KEEP_STAMP; do
 	eval "set=\${$v+x}"
 	[ -z "$set" ] || die "make check runs every test as configured; $v is set.
 Unset it, or use 'make test $v=...' for a narrowed run."
@@ -22,15 +22,35 @@ done
 mmss() { printf '%dm%02ds\n' $(($1 / 60)) $(($1 % 60)); }
 start=$(date +%s)
 what="make check"
-[ "${1:-}" = full ] && what="make check-full" && export FULL=1
+# A passed part's stamp: the mode (FULL changes what the boots run) and
+# the inputs. Only make check-full keeps parts; make check runs them all.
+stamp=$(inputs_stamp)
+[ -z "$stamp" ] || stamp="${1:-check} $stamp"
+keep=
+if [ "${1:-}" = full ]; then
+	what="make check-full" keep=$stamp
+	export FULL=1 KEEP_STAMP="$stamp"
+	[ -z "$keep" ] || msg "keeping the parts that passed with these inputs (rm -r build/run to run them all)"
+fi
 runs=$build/run
 mkdir -p "$runs"
 
 # A part that dies before writing its counts, or fails without counting
-# a failure, is one failure.
+# a failure, is one failure. make check-full takes hours: a test part that
+# passed with the same inputs (inputs_stamp) is kept, so an interrupted
+# run goes on where it stopped. The harness self-tests (which read
+# README.md), the tree and the build always run.
 part() { # name command...
 	name=$1; shift
-	rm -rf "$runs/$name/counts" "$runs/$name/took"
+	case $name in harness | tree | build) ;; *)
+		if [ -n "$keep" ] && [ "$(cat "$runs/$name/stamp" 2>/dev/null)" = "$keep" ] &&
+		   awk '{ f += $2 } END { exit f > 0 }' "$runs/$name/counts" 2>/dev/null; then
+			echo "  kept  $name: passed with these inputs on $(date -r "$runs/$name/counts" '+%F %H:%M')"
+			touch "$runs/$name/kept"
+			return
+		fi
+	esac
+	rm -rf "$runs/$name/counts" "$runs/$name/took" "$runs/$name/stamp" "$runs/$name/kept"
 	mkdir -p "$runs/$name"
 	pst=0 t0=$(date +%s)
 	cpu_s "$runs/$name/times"; c0=$cpu
@@ -45,6 +65,9 @@ part() { # name command...
 	elif [ $pst != 0 ] && awk '{ f += $2 } END { exit f > 0 }' "$runs/$name/counts"; then
 		echo "  FAIL  $name: exited with status $pst, but counted no failure"
 		echo "0 1 0 0 0" >> "$runs/$name/counts"
+	fi
+	if [ -n "$stamp" ] && awk '{ f += $2 } END { exit f > 0 }' "$runs/$name/counts"; then
+		echo "$stamp" > "$runs/$name/stamp"
 	fi
 }
 
@@ -137,7 +160,8 @@ cpu_s "$runs/times"; rm -f "$runs/times"
 # Wall time, then CPU minutes (user + sys): 2 cores give 2 a minute.
 echo "$what took $(mmss $elapsed), $((cpu / 60)) CPU-min ($(for p in $parts; do
 	{ read -r w c < "$runs/$p/took"; } 2>/dev/null || w=? c=?
-	printf '%s %s %s CPU-min, ' "$p" "$w" "$c"; done | sed 's/, $//'))"
+	printf '%s %s %s CPU-min%s, ' "$p" "$w" "$c" "$([ ! -f "$runs/$p/kept" ] || echo ' (kept)')"
+	done | sed 's/, $//'))"
 [ -z "$boots" ] || sum "selftests, AVIC on (avic=1, nested=0 and 1)" $boots
 [ -z "$boots" ] || sum "selftests, AVIC off (avic=0)" avic0
 [ -z "$realguests" ] || sum "real guests (avic=1 and avic=0)" $realguests

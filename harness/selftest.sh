@@ -2,8 +2,8 @@
 # The harness' own tests: ktap.awk judges a recorded run (tests/ktap/) as
 # expected (kernel-log reports in and outside tests, CR LF lines, stale
 # expected failures, retries, AVIC state, the kmemleak test, a truncated
-# log), and README.md quotes the kernel-log patterns that the harness
-# really uses.
+# log), README.md quotes the kernel-log patterns that the harness
+# really uses, and inputs_stamp sees what make check-full keeps by.
 #   selftest.sh COUNTS
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +37,24 @@ else
 	echo "$want" > "$1.want"
 	echo "$have" | diff "$1.want" - | sed 's/^/        /' || true
 	rm -f "$1.want"
+	fail=$((fail + 1))
+fi
+# inputs_stamp, by which make check-full keeps the parts that passed,
+# changes with a tracked edit and an untracked file among the inputs, and
+# not with the docs.
+tmp=$(mktemp -d)
+git clone -q "$top" "$tmp/r"
+at() { (top=$tmp/r; inputs_stamp); }
+s0=$(at)
+echo >> "$tmp/r/tests/flaky"; s1=$(at); git -C "$tmp/r" checkout -q tests/flaky
+: > "$tmp/r/harness/new.sh"; s2=$(at); rm "$tmp/r/harness/new.sh"
+echo >> "$tmp/r/README.md"; s3=$(at)
+rm -rf "$tmp"
+if [ -n "$s0" ] && [ "$s1" != "$s0" ] && [ "$s2" != "$s0" ] && [ "$s3" = "$s0" ]; then
+	echo "  ok    harness: inputs_stamp sees changes to the inputs, not to the docs"
+	pass=$((pass + 1))
+else
+	echo "  FAIL  harness: inputs_stamp: '$s0', edit '$s1', untracked '$s2', docs '$s3'"
 	fail=$((fail + 1))
 fi
 echo "$pass $fail 0 0 0" > "$1"
