@@ -47,11 +47,11 @@ run 6.12 1 BUILD="$build/cross-6.12"
 # take longer than boot.sh's default 180 s to reach the tests.
 cpu=$(sh "$top/harness/qemu.sh" cpu),+irperf
 icount() { # BOOT HOST AVIC [VAR=VALUE...]
-	b=$1 h=$2 a=$3
+	ib=$1 h=$2 a=$3
 	shift 3
 	env "$@" BENCH=icount BENCH_N="$ni" REAL_GUESTS=0 TESTS='bench/*' NESTED=0 XFAIL=/dev/null \
 		TCG_THREAD=single QEMU_ARGS="-icount shift=0" CPU="$cpu" KERNEL_ARGS=kvm.halt_poll_ns=0 BOOT_TIMEOUT=900 \
-		LABEL="icount $h boot $b" sh "$top/harness/boot.sh" "$a" "$out/icount-$h-$b"
+		LABEL="icount $h boot $ib" sh "$top/harness/boot.sh" "$a" "$out/icount-$h-$ib"
 }
 # Each host boots $boots times: a difference counts only where every
 # boot shows it (bench/report.sh). The rounds' role is bootB.roundK.
