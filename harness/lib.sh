@@ -122,14 +122,15 @@ scratch_tree() {
 }
 
 # inputs_stamp: one hash of what the tests depend on in this repository
-# (the series, the emulator, the harness, the tests, the configs), with
-# uncommitted and untracked changes; empty outside a git checkout. make
-# check-full keeps a part, and check-fixes a row, that passed with the
-# same stamp (KEEP_STAMP).
+# (the series, the emulator, the harness, the tests, the configs; not the
+# Markdown files, nor emulator/upstream, the generic fixes ported for
+# posting), with uncommitted and untracked changes; empty outside a git
+# checkout. make check-full keeps a part, and check-fixes a row, that
+# passed with the same stamp (KEEP_STAMP).
 inputs_stamp() {
 	(
 		cd "$top" && git rev-parse -q --verify HEAD >/dev/null 2>&1 || exit 0
-		set -- Makefile patches emulator harness tests config bench
+		set -- Makefile patches emulator harness tests config bench ':!*.md' ':!emulator/upstream'
 		{ git ls-files -s -- "$@"; git diff HEAD -- "$@"
 		  git ls-files -z -o --exclude-standard -- "$@" | xargs -0r sha1sum; } | sha1sum | cut -c1-40
 	)

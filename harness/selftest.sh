@@ -41,14 +41,14 @@ else
 fi
 # inputs_stamp, by which make check-full keeps the parts that passed,
 # changes with a tracked edit and an untracked file among the inputs, and
-# not with the docs.
+# not with the docs (README.md, emulator/README.md).
 tmp=$(mktemp -d)
 git clone -q "$top" "$tmp/r"
 at() { (top=$tmp/r; inputs_stamp); }
 s0=$(at)
 echo >> "$tmp/r/tests/flaky"; s1=$(at); git -C "$tmp/r" checkout -q tests/flaky
 : > "$tmp/r/harness/new.sh"; s2=$(at); rm "$tmp/r/harness/new.sh"
-echo >> "$tmp/r/README.md"; s3=$(at)
+echo >> "$tmp/r/README.md"; echo >> "$tmp/r/emulator/README.md"; s3=$(at)
 rm -rf "$tmp"
 if [ -n "$s0" ] && [ "$s1" != "$s0" ] && [ "$s2" != "$s0" ] && [ "$s3" = "$s0" ]; then
 	echo "  ok    harness: inputs_stamp sees changes to the inputs, not to the docs"
