@@ -32,7 +32,16 @@ mkdir -p "$out"
 rm -f "$out"/*.log "$out/watchdog" "$out/counts"
 sh "$top/harness/initramfs.sh" "$out/initramfs.cpio"
 ntests=$(cpio -i --to-stdout --quiet tests/list < "$out/initramfs.cpio" | grep -c '^run ' || true)
-total_timeout=$((boot_timeout + (ntests + 1) * test_timeout))
+# The longest and the sum of the timeouts of the tests that run: the
+# boot's, or a slow test's own (tests/timeouts).
+set -- $( { cpio -i --to-stdout --quiet tests/timeouts < "$out/initramfs.cpio"; echo --
+	cpio -i --to-stdout --quiet tests/list < "$out/initramfs.cpio"; } | awk -v d="$test_timeout" '
+	$0 == "--" { list = 1; next }
+	!list { own[$1] = $2; next }
+	$1 == "run" { t = ($2 in own) ? own[$2] : d; sum += t; if (t > max) max = t }
+	END { print (max > d ? max : d), sum + d }')
+max_timeout=$1
+total_timeout=$((boot_timeout + $2))
 
 # A tree without git (the 6.12 cross-check) is named by its kernel release.
 what=$([ -e "$tree/.git" ] && git -C "$tree" describe --always ||
@@ -50,7 +59,7 @@ qpid=$!
 # Watchdog: a kernel that does not boot, a test that outlives its
 # timeout (one that SIGKILL cannot end, stuck in the kernel) or a run that
 # outlives every per-test timeout is killed with a reason.
-silence=$((test_timeout + 120))
+silence=$((max_timeout + 120))
 (
 	t=0 quiet=0 size=0
 	while kill -0 $qpid 2>/dev/null; do

@@ -12,7 +12,8 @@
 # TESTS="a b" (shell patterns) narrows the run down, REPEAT=N runs each
 # test N times (make check-fixes), TEST_ARGS gives the tests that TESTS
 # selects these arguments (make check-full's long avic_stress_test); the
-# flaky tests (tests/flaky) go to /tests/flaky. EMULATOR_TESTS=0 leaves
+# flaky tests (tests/flaky) go to /tests/flaky, the slow ones' timeouts
+# (tests/timeouts) to /tests/timeouts. EMULATOR_TESTS=0 leaves
 # out emulator/tests (for a tree that does not build them). REAL_GUESTS=1
 # adds the real guests (harness/real-guest.sh, tests realguest/*), BENCH=1
 # irqbench's cases (bench/, tests bench/trace-run, BENCH_N interrupts each).
@@ -32,6 +33,7 @@ cp "$top/harness/guest/init" "$stage/init"
 gcc -O2 -Wall -static -o "$stage/bin/avic-state" "$top/harness/guest/avic-state.c" ||
 	die "cannot build harness/guest/avic-state.c"
 grep -v '^#' "$top/tests/flaky" | awk 'NF { print $1 }' > "$stage/tests/flaky"
+grep -v '^#' "$top/tests/timeouts" | awk 'NF { print $1, $2 }' > "$stage/tests/timeouts"
 
 st=$tree/tools/testing/selftests/kvm
 [ -f "$st/Makefile" ] || die "no selftests Makefile in $st"
