@@ -41,7 +41,9 @@ runs() {
 		return ;;
 	esac
 	case $3 in *+nested) nested=1 ;; *) nested=0 ;; esac
-	TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS=${3%+nested} REPEAT=$4 \
+	# FULL=1: a row names its test, which may be one that only make
+	# check-full runs (tests/generic-selftests' "full:", dirty_log_test).
+	FULL=1 TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS=${3%+nested} REPEAT=$4 \
 		QEMU=${5:-} XFAIL=/dev/null LABEL=check-fixes sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
 }
 # numbers "N-M,K": the patch numbers of a row, one per line.
