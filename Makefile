@@ -19,7 +19,7 @@ run: deps build
 check: deps
 	@sh $(H)/check.sh
 
-## check-full    make check with the slow selftests, the stress test at scale, 6.12's whole suite and check-fixes (not in CI)
+## check-full    make check with the slow selftests, the AVIC tests under x-avic-partial-ipi, the stress test at scale, 6.12's whole suite and check-fixes (not in CI)
 check-full: deps
 	@sh $(H)/check.sh full
 

@@ -40,6 +40,9 @@ objcopy -O binary "$img/svmtest.elf" "$img/svmtest.bin" ||
 	die "building $src failed"
 qemu=$(sh "$top/harness/qemu.sh" path)
 cpu=$(sh "$top/harness/qemu.sh" cpu)
+# The emulator's other reading of an IPI with an invalid target: svmtest
+# expects it when told so.
+case ,$cpu, in *,x-avic-partial-ipi=on,*) append=partial-ipi ;; *) append= ;; esac
 
 pass=0 fail=0 skip=0 i=1
 while [ "$i" -le "$runs" ]; do
@@ -52,7 +55,7 @@ while [ "$i" -le "$runs" ]; do
 	# shellcheck disable=SC2086
 	timeout "$timeout" "$qemu" -M pc -accel "$accel" $icount -cpu "$cpu$irperf" -m 128 -smp 1 \
 		-display none -vga none -nic none -parallel none -monitor none \
-		-serial "file:$log" -no-reboot -kernel "$img/svmtest.bin" \
+		-serial "file:$log" -no-reboot -kernel "$img/svmtest.bin" -append "$append" \
 		2>"$out/qemu-$i.err" || st=$?
 	tr -d '\r' < "$log" >> "$out/console.log"
 	summary=$(grep -a '^svmtest: ' "$log" | tail -n 1 || true)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The harness' own tests: ktap.awk judges a recorded run (tests/ktap/) as
 # expected (kernel-log reports in and outside tests, CR LF lines, stale
-# expected failures, retries, AVIC state, the kmemleak test, a truncated
+# expected failures and xfailmay, retries, AVIC state, the kmemleak test, a truncated
 # log), README.md quotes the kernel-log patterns that the harness
 # really uses, and inputs_stamp sees what make check-full keeps by.
 #   selftest.sh COUNTS
@@ -22,6 +22,18 @@ if [ "$got" = "$(cat "$d/expected.out")" ] && [ $st = 1 ]; then
 else
 	echo "  FAIL  harness: ktap.awk verdicts (exit $st; expected 1)"
 	echo "$got" | diff "$d/expected.out" - | sed 's/^/        /' || true
+	fail=$((fail + 1))
+fi
+
+# xfailmay=1: a listed test that passes ("stale") is ok.
+got=$(awk -f "$top/harness/ktap.awk" -v xfail="$d/expected-failures" \
+	-v patterns="$top/tests/kernel-log-patterns" -v label=t -v xfailmay=1 \
+	-v console="$d/console.log" "$d/input.ktap" | grep ' t: stale ' || true)
+if [ "$got" = "  ok    t: stale (may fail: fixed long ago)" ]; then
+	echo "  ok    harness: ktap.awk lets a listed test pass with xfailmay=1"
+	pass=$((pass + 1))
+else
+	echo "  FAIL  harness: ktap.awk with xfailmay=1: '$got'"
 	fail=$((fail + 1))
 fi
 

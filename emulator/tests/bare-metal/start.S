@@ -17,6 +17,7 @@ mb_header:
 	.long mb_header, mb_header, __data_end, __bss_end, _start
 
 _start:
+	mov %ebx, mb_info		/* the multiboot information */
 	cld
 	mov $__bss_start, %edi
 	mov $__bss_end, %ecx
@@ -90,6 +91,9 @@ gdtr:	.word 23
 idtr_empty:
 	.word 0
 	.quad 0
+	.globl mb_info
+mb_info:
+	.long 0
 
 	.section .bss
 	.align 4096
