@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <linux/kvm.h>
 #include "skip.h"
+#include "vm_stat.h"
 #include "guest.h"
 
 /*
@@ -131,15 +132,13 @@ static int idle_beats(int cpu)
 	return 0;
 }
 
-static unsigned long vm_stat(const char *name);
-
 /* Wait until a vCPU took a HLT exit after @before (the VM's halt_exits). */
 static int wait_halt(unsigned long before, const char *what)
 {
 	double t = now();
 	unsigned long halts;
 
-	while ((halts = vm_stat("halt_exits")) == before || halts == ~0ul) {
+	while ((halts = vm_stat(vm, "halt_exits")) == before || halts == ~0ul) {
 		if (now() - t > 10) { printf("FAIL: %s: no HLT exit\n", what); failed = 1; return -1; }
 		usleep(100);
 	}
@@ -152,23 +151,6 @@ static void msi(int dest, int vec)
 {
 	struct kvm_msi m = { .address_lo = 0xfee00000 | (dest << 12), .data = vec };
 	if (ioctl(vm, KVM_SIGNAL_MSI, &m) < 0) { perror("msi"); failed = 1; }
-}
-
-/* A statistic of this VM from KVM's debugfs; ~0 if it cannot be read. */
-static unsigned long vm_stat(const char *name)
-{
-	char path[128];
-	unsigned long val = ~0ul;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s", getpid(), vm, name);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%lu", &val) != 1)
-			val = ~0ul;
-		fclose(f);
-	}
-	return val;
 }
 
 int main(int argc, char **argv)
@@ -257,7 +239,7 @@ int main(int argc, char **argv)
 
 	/* 7. MSI to a halted vCPU */
 	for (int i = 0; i < n / 5 + 1; i++) {
-		unsigned long halts = vm_stat("halt_exits");
+		unsigned long halts = vm_stat(vm, "halt_exits");
 
 		cmd(1, 6);
 		wait_halt(halts, "MSI to halted vcpu1");
@@ -278,7 +260,7 @@ int main(int argc, char **argv)
 	/* 10. IPI to a halted vCPU: IsRunning is clear, AVIC_INCOMPLETE_IPI */
 	uint32_t before = *CNTP(1, 0x42);
 	for (int i = 0; i < n / 5 + 1; i++) {
-		unsigned long halts = vm_stat("halt_exits");
+		unsigned long halts = vm_stat(vm, "halt_exits");
 
 		cmd(1, 6);
 		wait_halt(halts, "IPI to halted vcpu1");
@@ -293,7 +275,7 @@ int main(int argc, char **argv)
 	 * AVIC active, KVM injects next to none (3 seen: TODO find which).
 	 * This is what proves AVIC did the work.
 	 */
-	unsigned long inj = vm_stat("irq_injections");
+	unsigned long inj = vm_stat(vm, "irq_injections");
 	CHECK(inj < (unsigned long)n, "AVIC delivered the interrupts: irq_injections %ld, under %d", (long)inj, n);
 
 	printf(failed ? "avictest: FAILED\n" : "avictest: PASSED\n");

@@ -2,7 +2,8 @@
  * AVIC CR8 test: one vCPU in 64-bit mode (see guest64.S), x2APIC and SVM
  * cleared from its CPUID so that Linux 5.10 runs it with AVIC.  Checks
  * that MOV to/from CR8 and the TPR of the APIC page are the same register
- * and that TPR masks and unmasks a pending self-IPI.
+ * and that TPR masks and unmasks a pending self-IPI, which the AVIC
+ * delivers: KVM injects nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/mman.h>
 #include <linux/kvm.h>
 #include "skip.h"
+#include "vm_stat.h"
 #include "guest64.h"
 
 #define MEM (4 << 20)
@@ -88,6 +90,9 @@ int main(void)
 	CHECK(res[3] == 0x30, "PPR 0x%x", res[3]);
 	CHECK(res[4] == 1, "CR8 0 delivers 0x45 (delivered %u)", res[4]);
 	CHECK(res[5] == 0, "CR8 reads %u", res[5]);
+	/* With AVIC inhibited, KVM would have injected 0x45 itself. */
+	unsigned long inj = vm_stat(vm, "irq_injections");
+	CHECK(inj == 0, "AVIC delivered 0x45: KVM injected %ld interrupts", (long)inj);
 	printf(failed ? "cr8test: FAILED\n" : "cr8test: PASSED\n");
 	return failed;
 }

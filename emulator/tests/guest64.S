@@ -10,6 +10,7 @@ _start:
 	mov $0x9000, %rsp
 	mov $APIC, %ebx			/* the APIC page, via %rbx: above 2G */
 	lidt idtr - _start + 0x1000
+	mov 0x4000+0x45*16, %rax	/* map the gate before 0x45 uses it */
 	movl $0x1ff, 0xf0(%rbx)		/* SVR: enable (trap write) */
 	movl $0, 0x80(%rbx)
 	sti
