@@ -14,7 +14,7 @@ set -u
 
 # Everything, always: narrowed or retimed runs are make test's job.
 for v in TESTS TEST_ARGS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT REPEAT NESTED LABEL KERNEL_ARGS \
-	QEMU_ARGS QEMU CPU SMP TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS XFAIL_MAY REAL_GUESTS BENCH BENCH_N KEEP_STAMP; do
+	QEMU_ARGS QEMU CPU SMP TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS XFAIL_MAY PARTIAL_IPI REAL_GUESTS BENCH BENCH_N KEEP_STAMP; do
 	eval "set=\${$v+x}"
 	[ -z "$set" ] || die "make check runs every test as configured; $v is set.
 Unset it, or use 'make test $v=...' for a narrowed run."
@@ -109,8 +109,8 @@ if ok tree; then
 		# reading of an IPI with an invalid target (emulator/README.md,
 		# x-avic-partial-ipi), which svmtest checks when told so.
 		part bare env NEED_AVIC=1 sh "$top/harness/bare-metal.sh" "$runs/bare" 3 &
-		part barepartial env CPU="$(sh "$top/harness/qemu.sh" cpu),x-avic-partial-ipi=on" \
-			NEED_AVIC=1 sh "$top/harness/bare-metal.sh" "$runs/barepartial" 2 &
+		part barepartial env PARTIAL_IPI=1 NEED_AVIC=1 \
+			sh "$top/harness/bare-metal.sh" "$runs/barepartial" 2 &
 		boots="avic1 nested1" series="$series base" bare="bare barepartial"
 	fi
 	wait
