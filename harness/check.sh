@@ -13,7 +13,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 # Everything, always: narrowed or retimed runs are make test's job.
-for v in TESTS TEST_ARGS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT REPEAT NESTED LABEL KERNEL_ARGS \
+for v in TESTS TEST_ARGS FULL XFAIL TEST_TIMEOUT BOOT_TIMEOUT BOOT_LIMIT REPEAT NESTED LABEL KERNEL_ARGS \
 	QEMU_ARGS QEMU CPU SMP TCG_THREAD MUST_RUN NEED_AVIC XFAIL_REPORTS XFAIL_MAY PARTIAL_IPI REAL_GUESTS BENCH BENCH_N KEEP_STAMP; do
 	eval "set=\${$v+x}"
 	[ -z "$set" ] || die "make check runs every test as configured; $v is set.

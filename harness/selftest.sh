@@ -2,7 +2,7 @@
 # The harness' own tests: ktap.awk judges a recorded run (tests/ktap/) as
 # expected (kernel-log reports in and outside tests, CR LF lines, stale
 # expected failures and xfailmay, retries, AVIC state, the kmemleak test, a truncated
-# log), README.md quotes the kernel-log patterns that the harness
+# log), the boot's watchdog tells slow from stuck, README.md quotes the kernel-log patterns that the harness
 # really uses, and inputs_stamp sees what make check-full keeps by.
 #   selftest.sh COUNTS
 set -eu
@@ -67,6 +67,32 @@ if [ -n "$s0" ] && [ "$s1" != "$s0" ] && [ "$s2" != "$s0" ] && [ "$s3" = "$s0" ]
 	pass=$((pass + 1))
 else
 	echo "  FAIL  harness: inputs_stamp: '$s0', edit '$s1', untracked '$s2', docs '$s3'"
+	fail=$((fail + 1))
+fi
+
+# watchdog.sh lets a slow boot that prints go on, and kills one that
+# stops printing or never reaches the test runner, each with its reason.
+tmp=$(mktemp -d)
+fake() { # fake DIR SECONDS-PRINTING KTAP: console lines, then maybe KTAP
+	mkdir -p "$1"; : > "$1/ktap.log"; : > "$1/console.log"
+	(i=0; while [ $i -lt 12 ]; do
+		[ $i -lt "$2" ] && echo "[ $i ] boot" >> "$1/console.log"
+		[ $i = "$2" ] && [ "$3" = 1 ] && echo "KTAP version 1" >> "$1/ktap.log"
+		sleep 1; i=$((i + 1))
+	done) &
+	sh "$top/harness/watchdog.sh" $! "$1" 4 "${4:-60}" 60 60 &
+}
+fake "$tmp/slow" 8 1; w1=$!
+fake "$tmp/silent" 1 0; w2=$!
+fake "$tmp/endless" 12 0 8; w3=$!
+wait $w1 $w2 $w3
+got="slow: $(cat "$tmp/slow/watchdog" 2>/dev/null); silent: $(cat "$tmp/silent/watchdog" 2>/dev/null); endless: $(cat "$tmp/endless/watchdog" 2>/dev/null)"
+rm -rf "$tmp"
+if [ "$got" = "slow: ; silent: the kernel printed nothing for 4s and did not reach the test runner; endless: the kernel did not reach the test runner within 8s" ]; then
+	echo "  ok    harness: the boot watchdog tells a slow boot from a stuck one"
+	pass=$((pass + 1))
+else
+	echo "  FAIL  harness: the boot watchdog: '$got'"
 	fail=$((fail + 1))
 fi
 echo "$pass $fail 0 0 0" > "$1"
