@@ -130,7 +130,7 @@ if [ "${1:-}" = full ]; then
 		# may fail (when the target takes both), the others must pass.
 		msg "AVIC selftests under x-avic-partial-ipi (avic=1 nested=0)"
 		part partial env NESTED=0 LABEL=avic=1,partial-ipi MUST_RUN="x86_64/avic_ avic/" NEED_AVIC=1 \
-			CPU="$(sh "$top/harness/qemu.sh" cpu),x-avic-partial-ipi=on" TESTS="x86_64/avic_* avic/*" \
+			PARTIAL_IPI=1 TESTS="x86_64/avic_* avic/*" \
 			XFAIL="$top/tests/partial-ipi-failures" XFAIL_MAY=1 sh "$top/harness/boot.sh" 1 "$runs/partial"
 		boots="$boots partial"
 	fi

@@ -2,7 +2,9 @@
 # Which QEMU emulates the AMD host, and with which CPU model.
 #   qemu.sh path | cpu
 # By default: emulator/'s QEMU, built and cached on first use, with AVIC.
-# QEMU=/path/to/qemu-system-x86_64 and CPU=model,+feat,... override them.
+# QEMU=/path/to/qemu-system-x86_64 and CPU=model,+feat,... override them;
+# PARTIAL_IPI=1 adds x-avic-partial-ipi=on, the emulator's other reading
+# of an IPI with an invalid target (emulator patch 37).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +15,9 @@ path)
 	else
 		sh "$top/emulator/build.sh" || die "building the emulator failed"
 	fi ;;
-cpu) echo "${CPU:-EPYC,+svm,+npt,+avic,+invtsc}" ;;
+cpu)
+	cpu=${CPU:-EPYC,+svm,+npt,+avic,+invtsc}
+	[ "${PARTIAL_IPI:-0}" != 1 ] || cpu=$cpu,x-avic-partial-ipi=on
+	echo "$cpu" ;;
 *) die "usage: $0 path|cpu" ;;
 esac
