@@ -7,8 +7,12 @@
 # row's message, at least once. Then the whole series runs every row's
 # test RUNS times: zero failures allowed. A row "qN" is a fix of the
 # emulator: the whole series runs on a QEMU built without emulator
-# patch N. The table goes to build/check-fixes/table.md, and the kernel
-# rows into docs/series.md's last column.
+# patch N. A TEST ending in "+delay" runs avic/smctest's "flush" mode on
+# an emulator with emulator/debug/store-delay.patch, which holds those
+# stores between their TLB check and their store: the race of emulator
+# patch 39, made wide enough to hit in every run. The table goes to
+# build/check-fixes/table.md, and the kernel rows into docs/series.md's
+# last column.
 #   check-fixes.sh COUNTS ["PATTERN..."]   only the rows whose patch field matches a pattern
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -39,26 +43,37 @@ runs() {
 	bare/*)	# the emulator alone: no kernel
 		QEMU=${5:-} sh "$top/harness/bare-metal.sh" "$2" "$4" >"$2.out" 2>&1 || true
 		return ;;
+	*+delay)
+		[ -n "${5:-}" ] || set -- "$1" "$2" "$3" "$4" "$(emulator_without q0 "$3")"
+		delay=200 args="20000 60 flush" ;;
+	*)	delay= args= ;;
 	esac
 	case $3 in *+nested) nested=1 ;; *) nested=0 ;; esac
 	# FULL=1: a row names its test, which may be one that only make
 	# check-full runs (tests/generic-selftests' "full:", dirty_log_test).
-	FULL=1 TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS=${3%+nested} REPEAT=$4 \
-		QEMU=${5:-} XFAIL=/dev/null LABEL=check-fixes sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
+	env FULL=1 TEST_TIMEOUT=${TEST_TIMEOUT:-300} BUILD=$1 NESTED=$nested TESTS="$(test_name "$3")" REPEAT=$4 \
+		QEMU=${5:-} XFAIL=/dev/null LABEL=check-fixes ${delay:+QEMU_DEBUG_STORE_DELAY_US=$delay} \
+		${args:+"TEST_ARGS=$args"} sh "$top/harness/boot.sh" 1 "$2" >"$2.out" 2>&1 || true
 }
+# test_name TEST: the test, without "+nested" or "+delay".
+test_name() { t=${1%+nested}; echo "${t%+delay}"; }
 # numbers "N-M,K": the patch numbers of a row, one per line.
 numbers() { echo "$1" | tr , '\n' | while IFS=- read -r a b; do seq "$a" "${b:-$a}"; done; }
-# emulator_without qN[,M...]: build the emulator without those patches of
-# emulator/patches (in its own tree, build/check-fixes/qemu-*; cached
-# like any other build) and print the binary's path.
+# emulator_without qN[,M...] TEST: build the emulator without those
+# patches of emulator/patches (q0: without none), and with
+# emulator/debug/store-delay.patch if TEST ends in "+delay" (in its own
+# tree, build/check-fixes/qemu-*; cached like any other build), and print
+# the binary's path.
 emulator_without() {
 	skip=$(numbers "${1#q}")
 	d=$cf/emulator-$1
+	case $2 in *+delay) d=$cf/emulator-$1-delay ;; esac
 	rm -rf "$d" && mkdir -p "$d"
 	for p in "$top"/emulator/patches/[0-9][0-9][0-9][0-9]-*.patch; do
 		i=$(basename "$p" | cut -c1-4 | sed 's/^0*//')
 		echo "$skip" | grep -qx "$i" || cp "$p" "$d/"
 	done
+	case $2 in *+delay) cp "$top/emulator/debug/store-delay.patch" "$d/9999-store-delay.patch" ;; esac
 	BUILD=$cf EMULATOR_PATCHES=$d sh "$top/emulator/build.sh" 2>"$cf/emulator-build-$1.log"
 }
 # tally OUTDIR TEST SUBSTRING: "runs failures failures-with-the-message",
@@ -180,7 +195,7 @@ while read -r pp t n want; do
 		case $pp in
 		q*)
 			msg "check-fixes: the emulator without patch(es) ${pp#q}, $t x$n"
-			qemu=$(emulator_without "$pp") && why= ||
+			qemu=$(emulator_without "$pp" "$t") && why= ||
 				why="does not build without it (see $cf/emulator-build-$pp.log)"
 			kbuild=$build ;;
 		*)
@@ -195,7 +210,7 @@ while read -r pp t n want; do
 			continue
 		fi
 		runs "$kbuild" "$out" "$t" "$n" "$qemu"
-		tally "$out" "${t%+nested}" "$want" > "$out.tally"
+		tally "$out" "$(test_name "$t")" "$want" > "$out.tally"
 	fi
 	read -r got failed matched < "$out.tally"
 	other=$(sed -n 2p "$out.tally")
@@ -223,7 +238,7 @@ while read -r t n; do
 	else
 		rm -f "$out.stamp"
 		runs "$build" "$out" "$t" "$n"
-		tally "$out" "${t%+nested}" "" > "$out.tally"
+		tally "$out" "$(test_name "$t")" "" > "$out.tally"
 	fi
 	read -r got failed matched < "$out.tally"
 	# Every run ran (no skip) and passed, and the boot itself was clean.
