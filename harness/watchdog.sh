@@ -18,7 +18,8 @@ while kill -0 "$pid" 2>/dev/null; do
 	sleep 2; t=$((t + 2))
 	now=$(wc -c < "$out/ktap.log")
 	if [ "$now" = "$size" ]; then quiet=$((quiet + 2)); else quiet=0 size=$now; fi
-	now=$(wc -c < "$out/console.log" 2>/dev/null || echo 0)
+	now=0
+	[ ! -f "$out/console.log" ] || now=$(wc -c < "$out/console.log")
 	if [ "$now" = "$csize" ]; then cquiet=$((cquiet + 2)); else cquiet=0 csize=$now; fi
 	if grep -q '^KTAP version' "$out/ktap.log"; then
 		booted=1
